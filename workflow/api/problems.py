@@ -1,0 +1,99 @@
+"""RFC 9457 problem details for every API error, each with a stable ``code``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from workflow.errors import DomainError
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+_DRF_CODES = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "forbidden",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+    exceptions.ParseError: "parse_error",
+}
+
+
+def problem(status_code: int, code: str, title: str, detail: str = "", **extra: Any) -> Response:
+    body: dict[str, Any] = {
+        "type": f"urn:rolemodel:problem:{code}",
+        "title": title,
+        "status": status_code,
+        "code": code,
+    }
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    response = Response(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
+    return response
+
+
+def _flatten(detail: Any, prefix: str = "") -> list[dict[str, Any]]:
+    """Turn DRF's nested validation errors into a flat list of {field, code, message}."""
+    items: list[dict[str, Any]] = []
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = key if key != "non_field_errors" else ""
+            items.extend(_flatten(value, f"{prefix}.{name}" if prefix and name else (name or prefix)))
+    elif isinstance(detail, list):
+        if detail and all(isinstance(d, exceptions.ErrorDetail) for d in detail):
+            for d in detail:
+                items.append({"field": prefix, "code": d.code or "invalid", "message": str(d)})
+        else:
+            for index, value in enumerate(detail):
+                if value:
+                    items.extend(_flatten(value, f"{prefix}[{index}]"))
+    elif isinstance(detail, exceptions.ErrorDetail):
+        items.append({"field": prefix, "code": detail.code or "invalid", "message": str(detail)})
+    else:
+        items.append({"field": prefix, "code": "invalid", "message": str(detail)})
+    return items
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        set_rollback()
+        extra: dict[str, Any] = {}
+        if exc.errors:
+            extra["errors"] = exc.errors
+        return problem(exc.status, exc.code, str(exc.message), **extra)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.ValidationError):
+        set_rollback()
+        return problem(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            _("Some fields are not valid."),
+            errors=_flatten(exc.detail),
+        )
+    if isinstance(exc, exceptions.APIException):
+        set_rollback()
+        code = next((c for k, c in _DRF_CODES.items() if isinstance(exc, k)), None)
+        code = code or (exc.get_codes() if isinstance(exc.get_codes(), str) else "error")
+        headers: dict[str, str] = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = "%d" % exc.wait  # type: ignore[attr-defined]
+        response = problem(exc.status_code, str(code), str(exc.detail))
+        for key, value in headers.items():
+            response[key] = value
+        return response
+    return None

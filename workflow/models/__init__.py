@@ -1,0 +1,46 @@
+from .areas import BANGKOK_PROVINCE_CODE, COUNTRY_CODE, District, InspectionRegion, Province, Subdistrict
+from .audit import AuditChain, AuditEvent
+from .bank import BankEntry
+from .process import ProjectProcess
+from .programme import Dimension, Edition
+from .projects import (
+    BudgetLine,
+    DistrictSubmission,
+    EvidenceFile,
+    LineCategory,
+    MonitoringRecord,
+    PrimaryObjective,
+    Project,
+    SpendLine,
+    State,
+    TrainingKind,
+)
+from .roles import AreaKind, Role, RoleMembership
+
+__all__ = [
+    "BANGKOK_PROVINCE_CODE",
+    "COUNTRY_CODE",
+    "AreaKind",
+    "AuditChain",
+    "AuditEvent",
+    "BankEntry",
+    "BudgetLine",
+    "Dimension",
+    "District",
+    "DistrictSubmission",
+    "Edition",
+    "EvidenceFile",
+    "InspectionRegion",
+    "LineCategory",
+    "MonitoringRecord",
+    "PrimaryObjective",
+    "Project",
+    "ProjectProcess",
+    "Province",
+    "Role",
+    "RoleMembership",
+    "SpendLine",
+    "State",
+    "Subdistrict",
+    "TrainingKind",
+]

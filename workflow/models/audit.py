@@ -1,0 +1,73 @@
+"""The append-only audit trail: one event per change, hash-chained per district."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditChain(models.Model):
+    """The head of one hash chain (a district code, or ``TH`` for national events).
+
+    Appending locks only this row, so districts never wait for each other.
+    """
+
+    key = models.CharField(max_length=20, primary_key=True)
+    last_seq = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="")
+
+
+class AuditEvent(models.Model):
+    chain = models.CharField(_("chain"), max_length=20)
+    chain_seq = models.PositiveBigIntegerField(_("sequence in chain"))
+    created_at = models.DateTimeField(_("time"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    actor_username = models.CharField(_("actor"), max_length=150)
+    acting_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acting_for_username = models.CharField(_("acting for"), max_length=150, blank=True)
+    role = models.CharField(_("role"), max_length=30, blank=True)
+    area_code = models.CharField(_("area"), max_length=20, blank=True)
+    action = models.CharField(_("action"), max_length=50)
+    object_type = models.CharField(max_length=50)
+    object_id = models.CharField(max_length=50, blank=True)
+    district = models.ForeignKey(
+        "workflow.District", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    province = models.ForeignKey(
+        "workflow.Province", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    project = models.ForeignKey(
+        "workflow.Project", on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    from_state = models.CharField(_("from"), max_length=20, blank=True)
+    to_state = models.CharField(_("to"), max_length=20, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    is_late = models.BooleanField(_("late"), default=False)
+    rule_results = models.JSONField(default=list, blank=True)
+    budget = models.JSONField(default=dict, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "chain_seq"], name="audit_chain_seq_unique")
+        ]
+        indexes = [
+            models.Index(fields=["district", "created_at"]),
+            models.Index(fields=["project", "id"]),
+            models.Index(fields=["action"]),
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["actor"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"

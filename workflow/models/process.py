@@ -1,0 +1,15 @@
+"""viewflow's process row for a project: it says only whose turn it is."""
+
+from __future__ import annotations
+
+from django.db import models
+from viewflow.workflow.models import Process
+
+from .projects import Project
+
+
+class ProjectProcess(Process):
+    project = models.OneToOneField(Project, on_delete=models.PROTECT, related_name="process")
+
+    class Meta:
+        default_permissions = ("add", "change", "delete", "view", "manage")

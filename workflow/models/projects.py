@@ -1,0 +1,251 @@
+"""Role Model projects: the business state lives in ``Project.state`` (django-fsm-2)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from .areas import District, Subdistrict
+from .bank import BankEntry
+from .programme import Dimension, Edition
+
+
+class State(models.TextChoices):
+    SELECTED = "selected", _("Selected")
+    RETURNED = "returned", _("Returned for revision")
+    APPROVED = "approved", _("Approved")
+    IMPLEMENTED = "implemented", _("Implemented")
+    MONITORED = "monitored", _("Monitored")
+    REPORTED = "reported", _("Reported")
+    SUBMITTED = "submitted", _("Submitted")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# Projects in these states no longer hold any of the district's budget.
+RELEASED_STATES = (State.REJECTED, State.WITHDRAWN)
+EDITABLE_STATES = (State.SELECTED, State.RETURNED)
+FINAL_STATES = (State.SUBMITTED, State.REJECTED, State.WITHDRAWN)
+
+
+class PrimaryObjective(models.TextChoices):
+    DEVELOPMENT = "development", _("Area development")
+    TRAINING = "training", _("Education, training or study visits")
+
+
+class TrainingKind(models.TextChoices):
+    OCCUPATION = "occupation", _("Occupational training")
+    SECURITY = "security", _("Security training")
+    OTHER = "other", _("Other training")
+
+
+class LineCategory(models.TextChoices):
+    ACTIVITY_MATERIALS = "activity_materials", _("Materials for activities")
+    SERVICES = "services", _("Services")
+    WAGES = "wages", _("Wages")
+    TRAINING = "training", _("Training")
+    HANDOUTS = "handouts", _("Materials or equipment handed out to people")
+    ROUTINE_EQUIPMENT = "routine_equipment", _("Durable goods for an agency's routine work")
+    BUILDING_WORKS = "building_works", _("Building, repair or renovation of premises")
+    OTHER = "other", _("Other")
+
+
+class ProjectQuerySet(models.QuerySet["Project"]):
+    def committed(self) -> ProjectQuerySet:
+        """Projects whose budget counts against the district's cap."""
+        return self.exclude(state__in=RELEASED_STATES)
+
+
+class Project(ConcurrentTransitionMixin, models.Model):
+    edition = models.ForeignKey(Edition, on_delete=models.PROTECT, related_name="projects")
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="projects")
+    bank_entry = models.ForeignKey(BankEntry, on_delete=models.PROTECT, related_name="projects")
+    title = models.CharField(_("title"), max_length=500)
+    dimension = models.CharField(_("dimension"), max_length=20, choices=Dimension.choices, blank=True)
+    dimension_other = models.CharField(_("other dimension"), max_length=300, blank=True)
+    subdistricts = models.ManyToManyField(Subdistrict, related_name="projects", blank=True)
+    target_villages = models.PositiveIntegerField(_("target villages"), default=0)
+    target_households = models.PositiveIntegerField(_("target households"), default=0)
+    start_date = models.DateField(_("start date"), null=True, blank=True)
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    primary_objective = models.CharField(
+        _("primary objective"),
+        max_length=20,
+        choices=PrimaryObjective.choices,
+        default=PrimaryObjective.DEVELOPMENT,
+    )
+    training_kind = models.CharField(
+        _("kind of training"), max_length=20, choices=TrainingKind.choices, blank=True
+    )
+    training_target_local = models.BooleanField(
+        _("training targets the people of the project's area"), default=False
+    )
+    do_fits_district_plan = models.BooleanField(_("fits the district development plan"), default=False)
+    do_feasible = models.BooleanField(_("feasible within budget and time"), default=False)
+    do_area_ready = models.BooleanField(_("area is ready"), default=False)
+    do_permitted = models.BooleanField(_("permitted by people and agencies"), default=False)
+
+    state = FSMField(_("state"), default=State.SELECTED, choices=State.choices, protected=True)
+
+    # Implementation record (implement), monitoring (monitor) and result (report).
+    activities_done = models.TextField(_("activities done"), blank=True)
+    villages_reached = models.PositiveIntegerField(_("villages reached"), null=True, blank=True)
+    households_reached = models.PositiveIntegerField(_("households reached"), null=True, blank=True)
+    result_narrative = models.TextField(_("result narrative"), blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_projects"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    state_changed_at = models.DateTimeField(_("state changed"), auto_now_add=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("Role Model project")
+        verbose_name_plural = _("Role Model projects")
+        indexes = [
+            models.Index(fields=["district", "edition", "state"]),
+            models.Index(fields=["state"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    # -- The state machine. Transitions only move the state; the services in
+    # ``workflow.services.projects`` check who may call them and record them.
+    @transition(field=state, source=State.SELECTED, target=State.APPROVED)
+    def approve(self) -> None:
+        pass
+
+    @transition(field=state, source=State.SELECTED, target=State.RETURNED)
+    def return_for_revision(self) -> None:
+        pass
+
+    @transition(field=state, source=State.RETURNED, target=State.SELECTED)
+    def resubmit(self) -> None:
+        pass
+
+    @transition(field=state, source=State.SELECTED, target=State.REJECTED)
+    def reject(self) -> None:
+        pass
+
+    @transition(field=state, source=[State.SELECTED, State.RETURNED], target=State.WITHDRAWN)
+    def withdraw(self) -> None:
+        pass
+
+    @transition(field=state, source=State.APPROVED, target=State.IMPLEMENTED)
+    def implement(self) -> None:
+        pass
+
+    @transition(field=state, source=State.IMPLEMENTED, target=State.APPROVED)
+    def return_for_more_work(self) -> None:
+        pass
+
+    @transition(field=state, source=State.IMPLEMENTED, target=State.MONITORED)
+    def monitor(self) -> None:
+        pass
+
+    @transition(field=state, source=State.MONITORED, target=State.REPORTED)
+    def report(self) -> None:
+        pass
+
+    @transition(field=state, source=State.REPORTED, target=State.SUBMITTED)
+    def submit(self) -> None:
+        pass
+
+    @property
+    def do_checklist(self) -> dict[str, bool]:
+        return {
+            "fits_district_plan": self.do_fits_district_plan,
+            "feasible": self.do_feasible,
+            "area_ready": self.do_area_ready,
+            "permitted": self.do_permitted,
+        }
+
+
+class BudgetLine(models.Model):
+    """A planned budget line; the project's budget is the sum of its lines."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="budget_lines")
+    position = models.PositiveIntegerField(default=0)
+    description = models.CharField(_("description"), max_length=500)
+    category = models.CharField(_("category"), max_length=30, choices=LineCategory.choices)
+    amount = models.DecimalField(_("amount (THB)"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gte=Decimal("0")), name="budget_line_not_negative")
+        ]
+
+
+class SpendLine(models.Model):
+    """Actual spend, recorded with the implementation."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="spend_lines")
+    position = models.PositiveIntegerField(default=0)
+    description = models.CharField(_("description"), max_length=500)
+    category = models.CharField(_("category"), max_length=30, choices=LineCategory.choices)
+    amount = models.DecimalField(_("amount (THB)"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gte=Decimal("0")), name="spend_line_not_negative")
+        ]
+
+
+class EvidenceFile(models.Model):
+    class Kind(models.TextChoices):
+        EVIDENCE = "evidence", _("Implementation evidence")
+        MONITORING_PHOTO = "monitoring_photo", _("Monitoring photo")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="evidence_files")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.EVIDENCE)
+    file = models.FileField(_("file"), upload_to="evidence/%Y/%m/")
+    caption = models.CharField(_("caption"), max_length=500, blank=True)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class MonitoringRecord(models.Model):
+    """The inspector's findings; a project returned for more work may be monitored again."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="monitoring_records")
+    inspector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    findings = models.TextField(_("findings"))
+    recommendations = models.TextField(_("recommendations"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class DistrictSubmission(models.Model):
+    """A district chief's submission of the district's reported projects for an edition."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="submissions")
+    edition = models.ForeignKey(Edition, on_delete=models.PROTECT, related_name="submissions")
+    version = models.PositiveIntegerField(default=1)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField()
+    is_late = models.BooleanField(default=False)
+    projects = models.ManyToManyField(Project, related_name="submissions")
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "edition", "version"], name="submission_version_unique")
+        ]
