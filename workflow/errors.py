@@ -83,6 +83,4 @@ class RuleViolation(DomainError):
     """One or more of the guideline's rules failed; every failure is listed."""
 
     def __init__(self, failures: list[dict[str, Any]]) -> None:
-        super().__init__(
-            _("The project breaks the programme guideline."), "rule_violation", 422, failures
-        )
+        super().__init__(_("The project breaks the programme guideline."), "rule_violation", 422, failures)

@@ -91,7 +91,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
         if getattr(exc, "wait", None):
-            headers["Retry-After"] = "%d" % exc.wait  # type: ignore[attr-defined]
+            headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
         response = problem(exc.status_code, str(code), str(exc.detail))
         for key, value in headers.items():
             response[key] = value

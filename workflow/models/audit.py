@@ -17,14 +17,15 @@ class AuditChain(models.Model):
     last_seq = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="")
 
+    def __str__(self) -> str:
+        return f"{self.key} @{self.last_seq}"
+
 
 class AuditEvent(models.Model):
     chain = models.CharField(_("chain"), max_length=20)
     chain_seq = models.PositiveBigIntegerField(_("sequence in chain"))
     created_at = models.DateTimeField(_("time"))
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     actor_username = models.CharField(_("actor"), max_length=150)
     acting_for = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -58,9 +59,7 @@ class AuditEvent(models.Model):
         ordering = ["id"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        constraints = [
-            models.UniqueConstraint(fields=["chain", "chain_seq"], name="audit_chain_seq_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["chain", "chain_seq"], name="audit_chain_seq_unique")]
         indexes = [
             models.Index(fields=["district", "created_at"]),
             models.Index(fields=["project", "id"]),

@@ -11,18 +11,12 @@ from .programme import Dimension
 
 class BankEntry(models.Model):
     code = models.CharField(_("code"), max_length=50, unique=True)
-    subdistrict = models.ForeignKey(
-        Subdistrict, on_delete=models.PROTECT, related_name="bank_entries"
-    )
+    subdistrict = models.ForeignKey(Subdistrict, on_delete=models.PROTECT, related_name="bank_entries")
     title = models.CharField(_("title"), max_length=500)
     description = models.TextField(_("description"), blank=True)
     dimension = models.CharField(_("dimension"), max_length=20, choices=Dimension.choices)
-    estimated_budget = models.DecimalField(
-        _("estimated budget (THB)"), max_digits=14, decimal_places=2
-    )
-    source_year = models.PositiveIntegerField(
-        _("source year (CE)"), null=True, blank=True
-    )
+    estimated_budget = models.DecimalField(_("estimated budget (THB)"), max_digits=14, decimal_places=2)
+    source_year = models.PositiveIntegerField(_("source year (CE)"), null=True, blank=True)
 
     class Meta:
         ordering = ["code"]

@@ -31,9 +31,7 @@ class EditionQuerySet(models.QuerySet["Edition"]):
 class Edition(models.Model):
     code = models.CharField(_("code"), max_length=20, unique=True)
     title = models.CharField(_("title"), max_length=300)
-    budget_cap = models.DecimalField(
-        _("budget cap per district (THB)"), max_digits=14, decimal_places=2
-    )
+    budget_cap = models.DecimalField(_("budget cap per district (THB)"), max_digits=14, decimal_places=2)
     deadline = models.DateField(_("deadline"))
     is_active = models.BooleanField(_("active"), default=False)
     dimensions = models.JSONField(_("dimensions"), default=default_dimensions)

@@ -182,8 +182,13 @@ class BudgetLine(models.Model):
     class Meta:
         ordering = ["position", "id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount__gte=Decimal("0")), name="budget_line_not_negative")
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=Decimal("0")), name="budget_line_not_negative"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.description} ({self.amount})"
 
 
 class SpendLine(models.Model):
@@ -198,8 +203,13 @@ class SpendLine(models.Model):
     class Meta:
         ordering = ["position", "id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount__gte=Decimal("0")), name="spend_line_not_negative")
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=Decimal("0")), name="spend_line_not_negative"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.description} ({self.amount})"
 
 
 class EvidenceFile(models.Model):
@@ -218,6 +228,9 @@ class EvidenceFile(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return self.caption or self.file.name
+
 
 class MonitoringRecord(models.Model):
     """The inspector's findings; a project returned for more work may be monitored again."""
@@ -230,6 +243,9 @@ class MonitoringRecord(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}: {self.findings[:40]}"
 
 
 class DistrictSubmission(models.Model):
@@ -247,5 +263,10 @@ class DistrictSubmission(models.Model):
     class Meta:
         ordering = ["-submitted_at"]
         constraints = [
-            models.UniqueConstraint(fields=["district", "edition", "version"], name="submission_version_unique")
+            models.UniqueConstraint(
+                fields=["district", "edition", "version"], name="submission_version_unique"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.district_id} {self.edition_id} v{self.version}"

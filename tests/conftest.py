@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from tests import factories as f
+from workflow.models import Role
+
+
+@pytest.fixture
+def world(db: Any) -> SimpleNamespace:
+    """Two districts in province 50 (region R15), one in province 51 (R16), a user per role."""
+    geo = f.geography()
+    edition = f.active_edition()
+    w = SimpleNamespace(**geo, edition=edition)
+    w.officer = f.user_with("officer", Role.DISTRICT_OFFICER, geo["d1"])
+    w.officer2 = f.user_with("officer2", Role.DISTRICT_OFFICER, geo["d1"])
+    w.chief = f.user_with("chief", Role.DISTRICT_CHIEF, geo["d1"])
+    w.other_officer = f.user_with("other_officer", Role.DISTRICT_OFFICER, geo["d2"])
+    w.other_chief = f.user_with("other_chief", Role.DISTRICT_CHIEF, geo["d2"])
+    w.provincial = f.user_with("provincial", Role.PROVINCIAL_OFFICER, geo["p50"])
+    w.other_provincial = f.user_with("other_provincial", Role.PROVINCIAL_OFFICER, geo["p51"])
+    w.inspector = f.user_with("inspector", Role.REGIONAL_INSPECTOR, geo["region"])
+    w.other_inspector = f.user_with("other_inspector", Role.REGIONAL_INSPECTOR, geo["region2"])
+    w.planner = f.user_with("planner", Role.CENTRAL_PLANNER)
+    w.auditor = f.user_with("auditor", Role.AUDITOR)
+    w.admin = f.user_with("admin", Role.ADMIN)
+    w.nobody = f.user_with("nobody")
+    w.entry = f.bank_entry(geo["subs"]["500101"], "B-1")
+    w.entry2 = f.bank_entry(geo["subs"]["500102"], "B-2")
+    w.other_entry = f.bank_entry(geo["subs"]["500201"], "B-3")
+    return w

@@ -1,0 +1,310 @@
+"""Who may see what and who may do what: the one module every query and action asks.
+
+A user's *grants* are their role memberships valid today. Each grant covers an area:
+a district (officers, chiefs), a province (provincial officers), the provinces of an
+inspection region (regional inspectors) or the whole country (central planners,
+auditors, admins). Objects outside every grant a user holds are invisible (404).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import AreaKind, Role, RoleMembership, State
+
+if TYPE_CHECKING:
+    from .models import District, Project
+
+UserLike = AbstractBaseUser | AnonymousUser
+
+COUNTRY_ROLES = frozenset({Role.CENTRAL_PLANNER, Role.AUDITOR, Role.ADMIN})
+# Roles that may add comments to projects they see (auditors change nothing).
+COMMENTING_ROLES = frozenset(
+    {
+        Role.DISTRICT_OFFICER,
+        Role.DISTRICT_CHIEF,
+        Role.PROVINCIAL_OFFICER,
+        Role.REGIONAL_INSPECTOR,
+        Role.CENTRAL_PLANNER,
+    }
+)
+HISTORY_ROLES = frozenset({Role.AUDITOR, Role.CENTRAL_PLANNER, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One role held over one area, valid today."""
+
+    role: str
+    area_kind: str
+    area_code: str
+    district_code: str | None = None
+    province_code: str | None = None
+    region_code: str | None = None
+    region_provinces: frozenset[str] = frozenset()
+    acting_for_id: int | None = None
+
+    def covers(self, district_code: str, province_code: str) -> bool:
+        if self.area_kind == AreaKind.COUNTRY:
+            return True
+        if self.area_kind == AreaKind.DISTRICT:
+            return self.district_code == district_code
+        if self.area_kind == AreaKind.PROVINCE:
+            return self.province_code == province_code
+        if self.area_kind == AreaKind.REGION:
+            return province_code in self.region_provinces
+        return False
+
+    def project_q(self, prefix: str = "") -> Q:
+        """A filter on projects (or on a model reaching a project through ``prefix``)."""
+        if self.area_kind == AreaKind.COUNTRY:
+            return Q()
+        if self.area_kind == AreaKind.DISTRICT:
+            return Q(**{f"{prefix}district_id": self.district_code})
+        if self.area_kind == AreaKind.PROVINCE:
+            return Q(**{f"{prefix}district__province_id": self.province_code})
+        return Q(**{f"{prefix}district__province_id__in": sorted(self.region_provinces)})
+
+    def district_q(self) -> Q:
+        """A filter on districts covered by this grant."""
+        if self.area_kind == AreaKind.COUNTRY:
+            return Q()
+        if self.area_kind == AreaKind.DISTRICT:
+            return Q(code=self.district_code)
+        if self.area_kind == AreaKind.PROVINCE:
+            return Q(province_id=self.province_code)
+        return Q(province_id__in=sorted(self.region_provinces))
+
+
+NOTHING = Q(pk__in=[])
+
+
+@dataclass
+class Principal:
+    """A user together with the grants they hold today (computed once per request)."""
+
+    user: Any
+    grants: list[Grant] = field(default_factory=list)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return bool(self.user is not None and self.user.is_authenticated)
+
+    @property
+    def is_admin(self) -> bool:
+        return bool(getattr(self.user, "is_superuser", False)) or self.has_role(Role.ADMIN)
+
+    def has_role(self, role: str) -> bool:
+        return any(g.role == role for g in self.grants)
+
+    def grants_for(self, roles: Iterable[str]) -> list[Grant]:
+        wanted = set(roles)
+        return [g for g in self.grants if g.role in wanted]
+
+    def grant_over(self, roles: Iterable[str], district_code: str, province_code: str) -> Grant | None:
+        for grant in self.grants_for(roles):
+            if grant.covers(district_code, province_code):
+                return grant
+        return None
+
+    def project_q(self, roles: Iterable[str] | None = None, prefix: str = "") -> Q:
+        grants = self.grants if roles is None else self.grants_for(roles)
+        if not grants:
+            return NOTHING
+        q = Q()
+        first = True
+        for grant in grants:
+            gq = grant.project_q(prefix)
+            if not gq:  # country-wide
+                return Q()
+            q = gq if first else q | gq
+            first = False
+        return q
+
+    def district_q(self, roles: Iterable[str] | None = None) -> Q:
+        grants = self.grants if roles is None else self.grants_for(roles)
+        if not grants:
+            return NOTHING
+        q = Q()
+        first = True
+        for grant in grants:
+            gq = grant.district_q()
+            if not gq:
+                return Q()
+            q = gq if first else q | gq
+            first = False
+        return q
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+def memberships_valid_on(day: datetime.date) -> Q:
+    return (Q(valid_from__isnull=True) | Q(valid_from__lte=day)) & (
+        Q(valid_until__isnull=True) | Q(valid_until__gte=day)
+    )
+
+
+def _grant_of(membership: RoleMembership, acting_for_id: int | None = None) -> Grant:
+    region_provinces: frozenset[str] = frozenset()
+    province_code = membership.province_id
+    if membership.region_id is not None:
+        region_provinces = frozenset(p.code for p in membership.region.provinces.all())  # type: ignore[union-attr]
+    return Grant(
+        role=membership.role,
+        area_kind=membership.area_kind,
+        area_code=membership.area_code,
+        district_code=membership.district_id,
+        province_code=province_code,
+        region_code=membership.region_id,
+        region_provinces=region_provinces,
+        acting_for_id=acting_for_id,
+    )
+
+
+def principal_for(user: Any, *, on: datetime.date | None = None) -> Principal:
+    """The user's grants valid on ``on`` (default today), cached on the user object."""
+    if user is None or not user.is_authenticated:
+        return Principal(user=user)
+    day = on or _today()
+    cached = getattr(user, "_rolemodel_principal", None)
+    if cached is not None and cached[0] == day:
+        return cached[1]
+    memberships = (
+        RoleMembership.objects.filter(user=user)
+        .filter(memberships_valid_on(day))
+        .select_related("region")
+        .prefetch_related("region__provinces")
+    )
+    grants = [_grant_of(m) for m in memberships]
+    principal = Principal(user=user, grants=grants)
+    user._rolemodel_principal = (day, principal)
+    return principal
+
+
+def forget(user: Any) -> None:
+    """Drop the cached grants (after a grant or revoke in the same request)."""
+    if hasattr(user, "_rolemodel_principal"):
+        del user._rolemodel_principal
+
+
+# --- Projects ---------------------------------------------------------------------------
+
+
+def can_view_project(principal: Principal, project: Project) -> bool:
+    return view_grant(principal, project) is not None
+
+
+# Which role may take which action. "return" depends on the state it is taken from.
+ACTION_ROLES: dict[str, dict[str, str]] = {
+    "update": {State.SELECTED: Role.DISTRICT_OFFICER, State.RETURNED: Role.DISTRICT_OFFICER},
+    "approve": {State.SELECTED: Role.DISTRICT_CHIEF},
+    "return": {State.SELECTED: Role.DISTRICT_CHIEF, State.IMPLEMENTED: Role.REGIONAL_INSPECTOR},
+    "reject": {State.SELECTED: Role.DISTRICT_CHIEF},
+    "withdraw": {State.SELECTED: Role.DISTRICT_OFFICER, State.RETURNED: Role.DISTRICT_OFFICER},
+    "resubmit": {State.RETURNED: Role.DISTRICT_OFFICER},
+    "implement": {State.APPROVED: Role.DISTRICT_OFFICER},
+    "monitor": {State.IMPLEMENTED: Role.REGIONAL_INSPECTOR},
+    "report": {State.MONITORED: Role.DISTRICT_OFFICER},
+    "submit": {State.REPORTED: Role.DISTRICT_CHIEF},
+}
+# A user may not decide on a project they created.
+NOT_BY_CREATOR = frozenset({"approve", "monitor"})
+# Transitions offered per project (``submit`` goes through the district's submission).
+PROJECT_TRANSITIONS = (
+    "approve",
+    "return",
+    "reject",
+    "withdraw",
+    "resubmit",
+    "implement",
+    "monitor",
+    "report",
+)
+
+
+def roles_for_action(action: str) -> set[str]:
+    return set(ACTION_ROLES[action].values())
+
+
+def action_grant(
+    principal: Principal, project: Project, action: str, state: str | None = None
+) -> Grant | None:
+    """The grant under which the user may take ``action`` on the project in ``state``."""
+    role = ACTION_ROLES.get(action, {}).get(state or project.state)
+    if role is None:
+        return None
+    district = project.district
+    return principal.grant_over([role], district.code, district.province_id)
+
+
+def may_act_at_all(principal: Principal, project: Project, action: str) -> bool:
+    """Whether the user holds, over this project, any role that this action ever needs."""
+    district = project.district
+    return principal.grant_over(roles_for_action(action), district.code, district.province_id) is not None
+
+
+def is_creator(principal: Principal, project: Project) -> bool:
+    return bool(project.created_by_id == principal.user.pk)
+
+
+def available_transitions(principal: Principal, project: Project) -> list[str]:
+    """What the user may do to the project now (state and role; rules are checked on the act)."""
+    names = []
+    for name in PROJECT_TRANSITIONS:
+        if action_grant(principal, project, name) is None:
+            continue
+        if name in NOT_BY_CREATOR and is_creator(principal, project):
+            continue
+        names.append(name)
+    return names
+
+
+def may_update(principal: Principal, project: Project) -> bool:
+    return action_grant(principal, project, "update") is not None
+
+
+def create_grant(principal: Principal, district: District) -> Grant | None:
+    return principal.grant_over([Role.DISTRICT_OFFICER], district.code, district.province_id)
+
+
+def comment_grant(principal: Principal, project: Project) -> Grant | None:
+    district = project.district
+    return principal.grant_over(COMMENTING_ROLES, district.code, district.province_id)
+
+
+def view_grant(principal: Principal, project: Project) -> Grant | None:
+    district = project.district
+    return principal.grant_over([g.role for g in principal.grants], district.code, district.province_id)
+
+
+# --- Districts, history, administration ---------------------------------------------
+
+
+def can_view_district(principal: Principal, district: District) -> bool:
+    return any(g.covers(district.code, district.province_id) for g in principal.grants)
+
+
+def submit_grant(principal: Principal, district: District) -> Grant | None:
+    return principal.grant_over([Role.DISTRICT_CHIEF], district.code, district.province_id)
+
+
+def may_read_all_history(principal: Principal) -> bool:
+    return any(g.role in HISTORY_ROLES for g in principal.grants) or principal.is_admin
+
+
+def admin_grant(principal: Principal) -> Grant | None:
+    for grant in principal.grants:
+        if grant.role == Role.ADMIN:
+            return grant
+    if principal.is_authenticated and getattr(principal.user, "is_superuser", False):
+        return Grant(role=Role.ADMIN, area_kind=AreaKind.COUNTRY, area_code="TH")
+    return None

@@ -1,0 +1,173 @@
+"""Reading the domain, always through ``access``: what a user cannot see does not exist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet, Sum
+
+from . import access
+from .errors import NotFound
+from .models import AuditEvent, BudgetLine, District, Edition, Project
+from .models.projects import RELEASED_STATES
+from .rules import EditionFacts, ProjectFacts, RuleResult, evaluate
+
+ZERO = Decimal("0.00")
+
+
+def project_base_queryset() -> QuerySet[Project]:
+    return Project.objects.select_related(
+        "district__province", "edition", "bank_entry__subdistrict", "created_by"
+    ).prefetch_related(
+        Prefetch("budget_lines", queryset=BudgetLine.objects.order_by("position", "id")),
+        "subdistricts",
+    )
+
+
+def project_list_visible(user: Any, **filters: Any) -> QuerySet[Project]:
+    principal = access.principal_for(user)
+    return project_base_queryset().filter(principal.project_q()).filter(**filters)
+
+
+def project_get_visible(user: Any, pk: Any, *, for_update: bool = False) -> Project:
+    principal = access.principal_for(user)
+    qs = Project.objects.filter(principal.project_q())
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    try:
+        project = qs.select_related("district__province", "edition", "created_by").get(pk=pk)
+    except (Project.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+    return project
+
+
+def district_get_visible(user: Any, code: str) -> District:
+    principal = access.principal_for(user)
+    try:
+        return District.objects.select_related("province").filter(principal.district_q()).get(code=code)
+    except District.DoesNotExist:
+        raise NotFound() from None
+
+
+def active_edition() -> Edition | None:
+    return Edition.objects.active().first()
+
+
+# --- Budget ---------------------------------------------------------------------------
+
+
+def committed_budget(
+    *, district_code: str, edition_id: int, exclude_project_id: int | None = None
+) -> Decimal:
+    """Sum of the budget of every live (not rejected or withdrawn) project of the district."""
+    qs = BudgetLine.objects.filter(
+        project__district_id=district_code, project__edition_id=edition_id
+    ).exclude(project__state__in=RELEASED_STATES)
+    if exclude_project_id is not None:
+        qs = qs.exclude(project_id=exclude_project_id)
+    return qs.aggregate(total=Sum("amount"))["total"] or ZERO
+
+
+def committed_by_district(pairs: set[tuple[str, int]]) -> dict[tuple[str, int], Decimal]:
+    """Committed budget per (district, edition), for many at once (one query)."""
+    if not pairs:
+        return {}
+    districts = {d for d, _ in pairs}
+    editions = {e for _, e in pairs}
+    rows = (
+        BudgetLine.objects.filter(project__district_id__in=districts, project__edition_id__in=editions)
+        .exclude(project__state__in=RELEASED_STATES)
+        .values("project__district_id", "project__edition_id")
+        .annotate(total=Sum("amount"))
+    )
+    result = {pair: ZERO for pair in pairs}
+    for row in rows:
+        key = (row["project__district_id"], row["project__edition_id"])
+        if key in result:
+            result[key] = row["total"] or ZERO
+    return result
+
+
+@dataclass(frozen=True)
+class BudgetSummary:
+    cap: Decimal
+    committed: Decimal
+    remaining: Decimal
+
+    def as_dict(self) -> dict[str, str]:
+        return {"cap": str(self.cap), "committed": str(self.committed), "remaining": str(self.remaining)}
+
+
+def budget_of(*, district_code: str, edition: Edition) -> BudgetSummary:
+    committed = committed_budget(district_code=district_code, edition_id=edition.pk)
+    return BudgetSummary(
+        cap=edition.budget_cap, committed=committed, remaining=edition.budget_cap - committed
+    )
+
+
+# --- Rules on saved projects ------------------------------------------------------------
+
+
+def project_budget(project: Project) -> Decimal:
+    return sum((line.amount for line in project.budget_lines.all()), ZERO)
+
+
+def project_facts(project: Project) -> ProjectFacts:
+    return ProjectFacts(
+        district_code=project.district_id,
+        dimension=project.dimension,
+        dimension_other=project.dimension_other,
+        subdistrict_districts=[s.district_id for s in project.subdistricts.all()],
+        target_villages=project.target_villages,
+        target_households=project.target_households,
+        start_date=project.start_date,
+        end_date=project.end_date,
+        primary_objective=project.primary_objective,
+        training_kind=project.training_kind,
+        training_target_local=project.training_target_local,
+        line_categories=[line.category for line in project.budget_lines.all()],
+        budget=project_budget(project),
+        do_checklist=project.do_checklist,
+    )
+
+
+def edition_facts(edition: Edition) -> EditionFacts:
+    return EditionFacts(
+        budget_cap=edition.budget_cap, deadline=edition.deadline, dimensions=edition.dimensions
+    )
+
+
+def project_rule_results(project: Project, *, committed_total: Decimal | None = None) -> list[RuleResult]:
+    """The rules as they stand now. ``committed_total`` (this project included) saves a query."""
+    budget = project_budget(project)
+    if committed_total is None:
+        other = committed_budget(
+            district_code=project.district_id, edition_id=project.edition_id, exclude_project_id=project.pk
+        )
+    else:
+        other = committed_total - (budget if project.state not in RELEASED_STATES else ZERO)
+    return evaluate(project_facts(project), edition_facts(project.edition), other)
+
+
+# --- History ----------------------------------------------------------------------------
+
+
+def history_base_queryset() -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.select_related("actor", "acting_for").order_by("-id")
+
+
+def project_history(user: Any, pk: Any) -> QuerySet[AuditEvent]:
+    project = project_get_visible(user, pk)
+    return history_base_queryset().filter(project=project)
+
+
+def history_visible(user: Any) -> QuerySet[AuditEvent]:
+    """The whole trail for auditors, central planners and admins; nothing for others."""
+    principal = access.principal_for(user)
+    if not access.may_read_all_history(principal):
+        from .errors import Forbidden
+
+        raise Forbidden()
+    return history_base_queryset()

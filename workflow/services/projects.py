@@ -1,0 +1,759 @@
+"""Every change to a project: create, update, each transition, comments, the district's submission.
+
+Each service is keyword-only, runs in one transaction, checks access and the guideline's
+rules, applies the FSM transition, completes the flow's step and appends the audit event
+(which is also the domain event handed to ``workflow.events``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from .. import access, audit, events, flows, selectors
+from ..errors import (
+    ConcurrentChange,
+    Conflict,
+    FieldError,
+    Forbidden,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    RuleViolation,
+)
+from ..models import (
+    BankEntry,
+    BudgetLine,
+    District,
+    DistrictSubmission,
+    Edition,
+    EvidenceFile,
+    LineCategory,
+    MonitoringRecord,
+    PrimaryObjective,
+    Project,
+    SpendLine,
+    State,
+    Subdistrict,
+    TrainingKind,
+)
+from ..models.programme import Dimension
+from ..models.projects import RELEASED_STATES
+from ..rules import ProjectFacts, evaluate, failures
+
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+@dataclass(frozen=True)
+class LineInput:
+    description: str
+    category: str
+    amount: Decimal
+
+
+@dataclass
+class ProjectInput:
+    """Fields of a project as a client sends them. ``None`` means "not given" (keep as is)."""
+
+    title: str | None = None
+    dimension: str | None = None
+    dimension_other: str | None = None
+    subdistricts: Sequence[str] | None = None
+    target_villages: int | None = None
+    target_households: int | None = None
+    start_date: datetime.date | None = None
+    end_date: datetime.date | None = None
+    primary_objective: str | None = None
+    training_kind: str | None = None
+    training_target_local: bool | None = None
+    budget_lines: Sequence[LineInput] | None = None
+    do_checklist: dict[str, bool] | None = None
+    given: set[str] = field(default_factory=set)  # names explicitly sent (dates may be sent as null)
+
+
+@dataclass(frozen=True)
+class ImplementationInput:
+    spend_lines: Sequence[LineInput]
+    activities_done: str
+    villages_reached: int
+    households_reached: int
+    evidence_ids: Sequence[int] = ()
+
+
+# --- Helpers ---------------------------------------------------------------------------
+
+
+def _is_late(edition: Edition) -> bool:
+    return timezone.localdate() > edition.deadline
+
+
+def _actor(principal: access.Principal, grant: access.Grant | None) -> audit.Actor:
+    return audit.Actor(
+        user=principal.user,
+        role=grant.role if grant else "",
+        area_code=grant.area_code if grant else "",
+        acting_for=None,
+    )
+
+
+def _record(**kwargs: Any) -> Any:
+    event = audit.record(**kwargs)
+    events.dispatch(event)
+    return event
+
+
+def _lock_district(code: str) -> District:
+    """Serialise every budget-changing write of one district (the cap check's lock)."""
+    return District.objects.select_for_update().select_related("province").get(code=code)
+
+
+def _validate_lines(lines: Sequence[LineInput], prefix: str) -> list[FieldError]:
+    errors: list[FieldError] = []
+    valid_categories = set(LineCategory.values)
+    for index, line in enumerate(lines):
+        where = f"{prefix}[{index}]"
+        if not line.description.strip():
+            errors.append(FieldError(f"{where}.description", "required", _("Describe the budget line.")))
+        if line.category not in valid_categories:
+            errors.append(FieldError(f"{where}.category", "invalid_choice", _("Unknown category.")))
+        try:
+            amount = Decimal(line.amount)
+        except (InvalidOperation, TypeError, ValueError):
+            errors.append(FieldError(f"{where}.amount", "invalid", _("Enter an amount in baht.")))
+            continue
+        if amount < 0 or amount > MAX_AMOUNT or amount != amount.quantize(CENT):
+            errors.append(
+                FieldError(
+                    f"{where}.amount", "invalid", _("Enter a non-negative amount with at most two decimals.")
+                )
+            )
+    return errors
+
+
+def _validate_input(data: ProjectInput) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if data.title is not None and not data.title.strip():
+        errors.append(FieldError("title", "required", _("Give the project a title.")))
+    if data.dimension not in (None, "") and data.dimension not in Dimension.values:
+        errors.append(FieldError("dimension", "invalid_choice", _("Unknown development dimension.")))
+    if data.primary_objective is not None and data.primary_objective not in PrimaryObjective.values:
+        errors.append(FieldError("primary_objective", "invalid_choice", _("Unknown objective.")))
+    if data.training_kind not in (None, "") and data.training_kind not in TrainingKind.values:
+        errors.append(FieldError("training_kind", "invalid_choice", _("Unknown kind of training.")))
+    for name in ("target_villages", "target_households"):
+        value = getattr(data, name)
+        if value is not None and value < 0:
+            errors.append(FieldError(name, "invalid", _("Enter a number of at least 0.")))
+    if data.budget_lines is not None:
+        errors.extend(_validate_lines(data.budget_lines, "budget_lines"))
+    if data.do_checklist is not None:
+        unknown = set(data.do_checklist) - {"fits_district_plan", "feasible", "area_ready", "permitted"}
+        if unknown:
+            errors.append(FieldError("do_checklist", "invalid", _("Unknown checklist item.")))
+    return errors
+
+
+def _resolve_subdistricts(codes: Sequence[str]) -> list[Subdistrict]:
+    found = {s.code: s for s in Subdistrict.objects.filter(code__in=list(codes))}
+    missing = [code for code in codes if code not in found]
+    if missing:
+        raise InvalidInput(
+            [
+                FieldError(
+                    "subdistricts",
+                    "unknown_subdistrict",
+                    _("Unknown subdistrict code: %(codes)s") % {"codes": ", ".join(missing)},
+                )
+            ]
+        )
+    return [found[code] for code in dict.fromkeys(codes)]
+
+
+def _facts_for(
+    project: Project | None,
+    district_code: str,
+    data: ProjectInput,
+    subdistricts: list[Subdistrict] | None,
+) -> ProjectFacts:
+    """The rules' view of the project as it would be after applying ``data``."""
+
+    def pick(name: str, current: Any) -> Any:
+        value = getattr(data, name)
+        if name in data.given or value is not None:
+            return value
+        return current
+
+    if project is not None:
+        current_lines = [
+            LineInput(line.description, line.category, line.amount) for line in project.budget_lines.all()
+        ]
+        current_subs = [s.district_id for s in project.subdistricts.all()]
+        checklist = project.do_checklist
+    else:
+        current_lines, current_subs, checklist = [], [], {}
+    lines = list(data.budget_lines) if data.budget_lines is not None else current_lines
+    sub_districts = [s.district_id for s in subdistricts] if subdistricts is not None else current_subs
+    merged_checklist = {**checklist, **(data.do_checklist or {})}
+    return ProjectFacts(
+        district_code=district_code,
+        dimension=pick("dimension", project.dimension if project else "") or "",
+        dimension_other=pick("dimension_other", project.dimension_other if project else "") or "",
+        subdistrict_districts=sub_districts,
+        target_villages=pick("target_villages", project.target_villages if project else 0) or 0,
+        target_households=pick("target_households", project.target_households if project else 0) or 0,
+        start_date=pick("start_date", project.start_date if project else None),
+        end_date=pick("end_date", project.end_date if project else None),
+        primary_objective=pick("primary_objective", project.primary_objective if project else "development")
+        or "development",
+        training_kind=pick("training_kind", project.training_kind if project else "") or "",
+        training_target_local=bool(
+            pick("training_target_local", project.training_target_local if project else False)
+        ),
+        line_categories=[line.category for line in lines],
+        budget=sum((Decimal(line.amount) for line in lines), Decimal("0.00")),
+        do_checklist=merged_checklist,
+    )
+
+
+def _check_rules(
+    facts: ProjectFacts, edition: Edition, *, exclude_project_id: int | None
+) -> list[dict[str, Any]]:
+    other = selectors.committed_budget(
+        district_code=facts.district_code, edition_id=edition.pk, exclude_project_id=exclude_project_id
+    )
+    results = evaluate(facts, selectors.edition_facts(edition), other)
+    failed = failures(results)
+    if failed:
+        raise RuleViolation([r.as_error() for r in failed])
+    return [r.snapshot() for r in results]
+
+
+def _apply(project: Project, data: ProjectInput, subdistricts: list[Subdistrict] | None) -> list[str]:
+    """Write ``data`` onto the project; return the names of the fields that changed."""
+    changed: list[str] = []
+    simple = (
+        "title",
+        "dimension",
+        "dimension_other",
+        "target_villages",
+        "target_households",
+        "start_date",
+        "end_date",
+        "primary_objective",
+        "training_kind",
+        "training_target_local",
+    )
+    for name in simple:
+        value = getattr(data, name)
+        if value is None and name not in data.given:
+            continue
+        if value is None and name in ("title", "dimension", "dimension_other", "training_kind"):
+            value = ""
+        if value is None and name in ("target_villages", "target_households"):
+            value = 0
+        if value is None and name == "training_target_local":
+            value = False
+        if value is None and name == "primary_objective":
+            value = PrimaryObjective.DEVELOPMENT
+        if getattr(project, name) != value:
+            setattr(project, name, value)
+            changed.append(name)
+    if data.do_checklist is not None:
+        for key, value in data.do_checklist.items():
+            attr = f"do_{key}"
+            if getattr(project, attr) != bool(value):
+                setattr(project, attr, bool(value))
+                changed.append("do_checklist")
+    project.save()
+    if subdistricts is not None:
+        before = sorted(s.code for s in project.subdistricts.all())
+        project.subdistricts.set(subdistricts)
+        if before != sorted(s.code for s in subdistricts):
+            changed.append("subdistricts")
+    if data.budget_lines is not None:
+        before_lines = [(b.description, b.category, b.amount) for b in project.budget_lines.all()]
+        after_lines = [(line.description, line.category, Decimal(line.amount)) for line in data.budget_lines]
+        if before_lines != after_lines:
+            project.budget_lines.all().delete()
+            BudgetLine.objects.bulk_create(
+                BudgetLine(
+                    project=project,
+                    position=i,
+                    description=line.description,
+                    category=line.category,
+                    amount=Decimal(line.amount),
+                )
+                for i, line in enumerate(data.budget_lines)
+            )
+            changed.append("budget_lines")
+    return sorted(set(changed))
+
+
+def _budget_snapshot(district_code: str, edition: Edition) -> dict[str, str]:
+    return selectors.budget_of(district_code=district_code, edition=edition).as_dict()
+
+
+# --- Create and update --------------------------------------------------------------------
+
+
+@transaction.atomic
+def project_create(*, acting_user: Any, bank_entry: BankEntry | int, data: ProjectInput) -> Project:
+    principal = access.principal_for(acting_user)
+    try:
+        entry = BankEntry.objects.select_related("subdistrict__district__province").get(
+            pk=bank_entry.pk if isinstance(bank_entry, BankEntry) else bank_entry
+        )
+    except (BankEntry.DoesNotExist, ValueError, TypeError):
+        raise InvalidInput(
+            [FieldError("bank_entry", "unknown_bank_entry", _("Unknown bank entry."))]
+        ) from None
+    district = entry.subdistrict.district
+    grant = access.create_grant(principal, district)
+    if grant is None:
+        raise Forbidden(
+            _("Only an officer of the bank entry's district may select it."), "not_district_officer"
+        )
+    edition = selectors.active_edition()
+    if edition is None:
+        raise Conflict(_("No programme edition is open for selection."), "no_active_edition")
+    if data.title is None:
+        data.title = entry.title
+    if data.dimension is None and "dimension" not in data.given:
+        data.dimension = entry.dimension
+    errors = _validate_input(data)
+    if errors:
+        raise InvalidInput(errors)
+    subdistricts = _resolve_subdistricts(data.subdistricts) if data.subdistricts is not None else []
+    _lock_district(district.code)
+    facts = _facts_for(None, district.code, data, subdistricts)
+    rule_snapshot = _check_rules(facts, edition, exclude_project_id=None)
+    project = Project(edition=edition, district=district, bank_entry=entry, created_by=acting_user)
+    project.save()
+    _apply(project, data, subdistricts)
+    flows.process_start(project=project)
+    _record(
+        actor=_actor(principal, grant),
+        action="create",
+        object_type="project",
+        object_id=project.pk,
+        project=project,
+        to_state=project.state,
+        is_late=_is_late(edition),
+        rule_results=rule_snapshot,
+        budget=_budget_snapshot(district.code, edition),
+        payload={"bank_entry": entry.code, "title": project.title, "budget": str(facts.budget)},
+    )
+    return project
+
+
+@transaction.atomic
+def project_update(*, acting_user: Any, project: Project | int, data: ProjectInput) -> Project:
+    principal = access.principal_for(acting_user)
+    locked = selectors.project_get_visible(acting_user, _pk(project), for_update=True)
+    if not access.may_act_at_all(principal, locked, "update"):
+        raise Forbidden(_("Only an officer of the project's district may change it."), "forbidden")
+    grant = access.action_grant(principal, locked, "update")
+    if grant is None:
+        raise IllegalTransition(
+            _("A project can only be changed while it is selected or returned for revision.")
+        )
+    errors = _validate_input(data)
+    if errors:
+        raise InvalidInput(errors)
+    subdistricts = _resolve_subdistricts(data.subdistricts) if data.subdistricts is not None else None
+    _lock_district(locked.district_id)
+    facts = _facts_for(locked, locked.district_id, data, subdistricts)
+    rule_snapshot = _check_rules(facts, locked.edition, exclude_project_id=locked.pk)
+    changed = _apply(locked, data, subdistricts)
+    if changed:
+        _record(
+            actor=_actor(principal, grant),
+            action="update",
+            object_type="project",
+            object_id=locked.pk,
+            project=locked,
+            from_state=locked.state,
+            to_state=locked.state,
+            is_late=_is_late(locked.edition),
+            rule_results=rule_snapshot,
+            budget=_budget_snapshot(locked.district_id, locked.edition),
+            payload={"changed": changed, "budget": str(facts.budget)},
+        )
+    return locked
+
+
+def _pk(project: Project | int) -> Any:
+    return project.pk if isinstance(project, Project) else project
+
+
+# --- Transitions --------------------------------------------------------------------------
+
+# FSM method per (action, state it is taken from).
+FSM_METHOD: dict[tuple[str, str], str] = {
+    ("approve", State.SELECTED): "approve",
+    ("return", State.SELECTED): "return_for_revision",
+    ("return", State.IMPLEMENTED): "return_for_more_work",
+    ("reject", State.SELECTED): "reject",
+    ("withdraw", State.SELECTED): "withdraw",
+    ("withdraw", State.RETURNED): "withdraw",
+    ("resubmit", State.RETURNED): "resubmit",
+    ("implement", State.APPROVED): "implement",
+    ("monitor", State.IMPLEMENTED): "monitor",
+    ("report", State.MONITORED): "report",
+    ("submit", State.REPORTED): "submit",
+}
+COMMENT_REQUIRED = frozenset({"return", "reject"})
+# Actions that may close a step someone else has claimed (the officer withdrawing a project
+# under review). Every other action needs the step unclaimed or claimed by the actor.
+OVERRIDES_CLAIM = frozenset({"withdraw"})
+
+
+def _begin(
+    acting_user: Any, project: Project | int, action: str
+) -> tuple[access.Principal, Project, access.Grant]:
+    principal = access.principal_for(acting_user)
+    if principal.user is None or not principal.user.is_authenticated:
+        raise NotFound()
+    locked = selectors.project_get_visible(acting_user, _pk(project), for_update=True)
+    if not access.may_act_at_all(principal, locked, action):
+        raise Forbidden(_("Your role may not do this to this project."), "forbidden")
+    if (action, locked.state) not in FSM_METHOD:
+        raise IllegalTransition()
+    grant = access.action_grant(principal, locked, action)
+    if grant is None:
+        raise Forbidden(_("Your role may not do this to the project in its current state."), "forbidden")
+    if action in access.NOT_BY_CREATOR and access.is_creator(principal, locked):
+        raise Forbidden(_("You may not decide on a project you created."), "own_project")
+    if action not in OVERRIDES_CLAIM:
+        task = flows.open_step_task(locked)
+        if task is not None and task.owner_id not in (None, principal.user.pk):
+            raise Conflict(
+                _("%(name)s has claimed this task.") % {"name": task.owner.get_username()}, "task_claimed"
+            )
+    return principal, locked, grant
+
+
+def _require_comment(action: str, comment: str) -> None:
+    if action in COMMENT_REQUIRED and not comment.strip():
+        raise InvalidInput([FieldError("comment", "required", _("A comment is required."))])
+
+
+def _transition(
+    *,
+    principal: access.Principal,
+    project: Project,
+    grant: access.Grant,
+    action: str,
+    comment: str,
+    payload: dict[str, Any] | None = None,
+    rule_snapshot: list[dict[str, Any]] | None = None,
+) -> Project:
+    from_state = project.state
+    method = getattr(project, FSM_METHOD[(action, from_state)])
+    try:
+        method()
+        project.state_changed_at = timezone.now()
+        project.save()
+    except TransitionNotAllowed:
+        raise IllegalTransition() from None
+    except ConcurrentTransition:
+        raise ConcurrentChange() from None
+    flows.step_complete(project=project, user=principal.user)
+    if rule_snapshot is None:
+        rule_snapshot = [r.snapshot() for r in selectors.project_rule_results(project)]
+    _record(
+        actor=_actor(principal, grant),
+        action=action,
+        object_type="project",
+        object_id=project.pk,
+        project=project,
+        from_state=from_state,
+        to_state=project.state,
+        comment=comment,
+        is_late=_is_late(project.edition),
+        rule_results=rule_snapshot,
+        budget=_budget_snapshot(project.district_id, project.edition),
+        payload=payload or {},
+    )
+    return project
+
+
+@transaction.atomic
+def project_approve(*, project: Project | int, acting_user: Any, comment: str = "") -> Project:
+    principal, locked, grant = _begin(acting_user, project, "approve")
+    _lock_district(locked.district_id)
+    facts = selectors.project_facts(locked)
+    rule_snapshot = _check_rules(facts, locked.edition, exclude_project_id=locked.pk)
+    return _transition(
+        principal=principal,
+        project=locked,
+        grant=grant,
+        action="approve",
+        comment=comment,
+        rule_snapshot=rule_snapshot,
+    )
+
+
+@transaction.atomic
+def project_return(*, project: Project | int, acting_user: Any, comment: str) -> Project:
+    _require_comment("return", comment)
+    principal, locked, grant = _begin(acting_user, project, "return")
+    return _transition(principal=principal, project=locked, grant=grant, action="return", comment=comment)
+
+
+@transaction.atomic
+def project_reject(*, project: Project | int, acting_user: Any, comment: str) -> Project:
+    _require_comment("reject", comment)
+    principal, locked, grant = _begin(acting_user, project, "reject")
+    _lock_district(locked.district_id)
+    return _transition(principal=principal, project=locked, grant=grant, action="reject", comment=comment)
+
+
+@transaction.atomic
+def project_withdraw(*, project: Project | int, acting_user: Any, comment: str = "") -> Project:
+    principal, locked, grant = _begin(acting_user, project, "withdraw")
+    _lock_district(locked.district_id)
+    return _transition(principal=principal, project=locked, grant=grant, action="withdraw", comment=comment)
+
+
+@transaction.atomic
+def project_resubmit(*, project: Project | int, acting_user: Any, comment: str = "") -> Project:
+    principal, locked, grant = _begin(acting_user, project, "resubmit")
+    _lock_district(locked.district_id)
+    facts = selectors.project_facts(locked)
+    rule_snapshot = _check_rules(facts, locked.edition, exclude_project_id=locked.pk)
+    return _transition(
+        principal=principal,
+        project=locked,
+        grant=grant,
+        action="resubmit",
+        comment=comment,
+        rule_snapshot=rule_snapshot,
+    )
+
+
+@transaction.atomic
+def project_implement(
+    *, project: Project | int, acting_user: Any, record: ImplementationInput, comment: str = ""
+) -> Project:
+    principal, locked, grant = _begin(acting_user, project, "implement")
+    errors = _validate_lines(record.spend_lines, "spend_lines")
+    if not record.activities_done.strip():
+        errors.append(FieldError("activities_done", "required", _("Describe the activities done.")))
+    for name in ("villages_reached", "households_reached"):
+        if getattr(record, name) is None or getattr(record, name) < 0:
+            errors.append(FieldError(name, "required", _("Enter a number of at least 0.")))
+    evidence = list(EvidenceFile.objects.filter(project=locked, pk__in=list(record.evidence_ids)))
+    if len(evidence) != len(set(record.evidence_ids)):
+        errors.append(FieldError("evidence", "unknown_evidence", _("Unknown evidence file.")))
+    if errors:
+        raise InvalidInput(errors)
+    locked.spend_lines.all().delete()
+    SpendLine.objects.bulk_create(
+        SpendLine(
+            project=locked,
+            position=i,
+            description=line.description,
+            category=line.category,
+            amount=Decimal(line.amount),
+        )
+        for i, line in enumerate(record.spend_lines)
+    )
+    locked.activities_done = record.activities_done
+    locked.villages_reached = record.villages_reached
+    locked.households_reached = record.households_reached
+    spent = sum((Decimal(line.amount) for line in record.spend_lines), Decimal("0.00"))
+    payload = {
+        "spent": str(spent),
+        "villages_reached": record.villages_reached,
+        "households_reached": record.households_reached,
+        "evidence": [{"id": e.pk, "sha256": e.sha256} for e in evidence],
+    }
+    return _transition(
+        principal=principal, project=locked, grant=grant, action="implement", comment=comment, payload=payload
+    )
+
+
+@transaction.atomic
+def project_monitor(
+    *, project: Project | int, acting_user: Any, findings: str, recommendations: str = "", comment: str = ""
+) -> Project:
+    principal, locked, grant = _begin(acting_user, project, "monitor")
+    if not findings.strip():
+        raise InvalidInput([FieldError("findings", "required", _("Record the findings."))])
+    record = MonitoringRecord.objects.create(
+        project=locked, inspector=acting_user, findings=findings, recommendations=recommendations
+    )
+    payload = {"monitoring_record": record.pk, "findings": findings, "recommendations": recommendations}
+    return _transition(
+        principal=principal, project=locked, grant=grant, action="monitor", comment=comment, payload=payload
+    )
+
+
+@transaction.atomic
+def project_report(
+    *, project: Project | int, acting_user: Any, result_narrative: str, comment: str = ""
+) -> Project:
+    principal, locked, grant = _begin(acting_user, project, "report")
+    if not result_narrative.strip():
+        raise InvalidInput([FieldError("result_narrative", "required", _("Write the result narrative."))])
+    locked.result_narrative = result_narrative
+    payload = {"result_narrative": result_narrative}
+    return _transition(
+        principal=principal, project=locked, grant=grant, action="report", comment=comment, payload=payload
+    )
+
+
+TRANSITION_SERVICES = {
+    "approve": project_approve,
+    "return": project_return,
+    "reject": project_reject,
+    "withdraw": project_withdraw,
+    "resubmit": project_resubmit,
+    "implement": project_implement,
+    "monitor": project_monitor,
+    "report": project_report,
+}
+
+
+# --- Comments and evidence ------------------------------------------------------------
+
+
+@transaction.atomic
+def project_comment(*, project: Project | int, acting_user: Any, comment: str) -> Any:
+    principal = access.principal_for(acting_user)
+    locked = selectors.project_get_visible(acting_user, _pk(project))
+    grant = access.comment_grant(principal, locked)
+    if grant is None:
+        raise Forbidden(_("Your role may not comment on projects."), "forbidden")
+    if not comment.strip():
+        raise InvalidInput([FieldError("comment", "required", _("Write a comment."))])
+    return _record(
+        actor=_actor(principal, grant),
+        action="comment",
+        object_type="project",
+        object_id=locked.pk,
+        project=locked,
+        from_state=locked.state,
+        to_state=locked.state,
+        comment=comment,
+        is_late=_is_late(locked.edition),
+    )
+
+
+@transaction.atomic
+def evidence_add(
+    *, project: Project | int, acting_user: Any, uploaded: Any, caption: str = "", kind: str = "evidence"
+) -> EvidenceFile:
+    """Attach a file: officers while implementing, inspectors' photos while monitoring."""
+    import hashlib
+
+    principal = access.principal_for(acting_user)
+    locked = selectors.project_get_visible(acting_user, _pk(project), for_update=True)
+    action = "monitor" if kind == EvidenceFile.Kind.MONITORING_PHOTO else "implement"
+    if not access.may_act_at_all(principal, locked, action):
+        raise Forbidden()
+    grant = access.action_grant(principal, locked, action)
+    if grant is None:
+        raise IllegalTransition(_("Files can be added only while the step they belong to is open."))
+    digest = hashlib.sha256()
+    for chunk in uploaded.chunks():
+        digest.update(chunk)
+    uploaded.seek(0)
+    evidence = EvidenceFile.objects.create(
+        project=locked,
+        kind=kind,
+        file=uploaded,
+        caption=caption,
+        sha256=digest.hexdigest(),
+        uploaded_by=acting_user,
+    )
+    _record(
+        actor=_actor(principal, grant),
+        action="evidence_add",
+        object_type="evidence",
+        object_id=evidence.pk,
+        project=locked,
+        from_state=locked.state,
+        to_state=locked.state,
+        payload={"name": evidence.file.name, "sha256": evidence.sha256, "kind": kind, "caption": caption},
+    )
+    return evidence
+
+
+# --- The district's submission -----------------------------------------------------------
+
+
+@transaction.atomic
+def district_submit(*, district: District | str, acting_user: Any, comment: str = "") -> DistrictSubmission:
+    """Submit every reported project of the district in the active edition, all at once."""
+    principal = access.principal_for(acting_user)
+    code = district.code if isinstance(district, District) else district
+    visible = selectors.district_get_visible(acting_user, code)
+    grant = access.submit_grant(principal, visible)
+    if grant is None:
+        raise Forbidden(_("Only the district's chief may submit."), "forbidden")
+    edition = selectors.active_edition()
+    if edition is None:
+        raise Conflict(_("No programme edition is open."), "no_active_edition")
+    locked_district = _lock_district(code)
+    projects = list(
+        Project.objects.select_for_update(of=("self",))
+        .filter(district_id=code, edition=edition)
+        .exclude(state__in=RELEASED_STATES)
+        .exclude(state=State.SUBMITTED)
+        .select_related("district__province", "edition")
+        .order_by("id")
+    )
+    not_ready = [p for p in projects if p.state != State.REPORTED]
+    if not projects or not_ready:
+        raise Conflict(
+            _("Every live project of the district must be reported before submission."),
+            "submission_not_ready",
+        )
+    late = _is_late(edition)
+    version = (
+        DistrictSubmission.objects.filter(district_id=code, edition=edition).aggregate(v=Max("version"))["v"]
+        or 0
+    ) + 1
+    submission = DistrictSubmission.objects.create(
+        district=locked_district,
+        edition=edition,
+        version=version,
+        submitted_by=acting_user,
+        submitted_at=timezone.now(),
+        is_late=late,
+        comment=comment,
+    )
+    submission.projects.set(projects)
+    for project in projects:
+        _transition(
+            principal=principal,
+            project=project,
+            grant=grant,
+            action="submit",
+            comment=comment,
+            payload={"submission": submission.pk, "version": version},
+        )
+    _record(
+        actor=_actor(principal, grant),
+        action="district_submit",
+        object_type="submission",
+        object_id=submission.pk,
+        district=locked_district,
+        comment=comment,
+        is_late=late,
+        budget=_budget_snapshot(code, edition),
+        payload={"version": version, "projects": [p.pk for p in projects], "edition": edition.code},
+    )
+    return submission
