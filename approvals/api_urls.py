@@ -1,1 +1,9 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("tasks/", api.TaskListApi.as_view(), name="api-tasks"),
+    path("tasks/<int:pk>/claim/", api.TaskClaimApi.as_view(), name="api-task-claim"),
+    path("tasks/<int:pk>/unclaim/", api.TaskUnclaimApi.as_view(), name="api-task-unclaim"),
+]

@@ -1,0 +1,403 @@
+"""The REST API: views parse, call a selector or service, and render. Nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.contrib.auth import authenticate
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from workflow import selectors
+from workflow.errors import DomainError, NotFound
+from workflow.models import (
+    AuditEvent,
+    BankEntry,
+    District,
+    DistrictSubmission,
+    Edition,
+    Project,
+    Province,
+    Subdistrict,
+)
+from workflow.models.projects import FINAL_STATES
+from workflow.services import programme as programme_svc
+from workflow.services import projects as project_svc
+
+from . import serializers as s
+
+
+class TokenThrottle(AnonRateThrottle):
+    rate = "20/min"
+
+
+class TokenApi(APIView):
+    """Exchange a username and password for an API token."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_classes = [TokenThrottle]
+
+    @extend_schema(request=s.TokenRequestSerializer, responses=s.TokenSerializer)
+    def post(self, request: Request) -> Response:
+        body = s.TokenRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = authenticate(
+            request._request,
+            username=body.validated_data["username"],
+            password=body.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            raise DomainError(_("Wrong username or password."), "invalid_credentials", 400)
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+# --- Areas, editions, bank ----------------------------------------------------------
+
+
+class ProvinceListApi(generics.ListAPIView):
+    serializer_class = s.ProvinceSerializer
+    queryset = Province.objects.order_by("code")
+
+
+class DistrictFilter(django_filters.FilterSet):
+    province = django_filters.CharFilter(field_name="province_id")
+
+    class Meta:
+        model = District
+        fields = ["province", "is_programme_district"]
+
+
+class DistrictListApi(generics.ListAPIView):
+    serializer_class = s.DistrictSerializer
+    queryset = District.objects.order_by("code")
+    filterset_class = DistrictFilter
+
+
+class SubdistrictFilter(django_filters.FilterSet):
+    district = django_filters.CharFilter(field_name="district_id")
+
+    class Meta:
+        model = Subdistrict
+        fields = ["district"]
+
+
+class SubdistrictListApi(generics.ListAPIView):
+    serializer_class = s.SubdistrictSerializer
+    queryset = Subdistrict.objects.order_by("code")
+    filterset_class = SubdistrictFilter
+
+
+class EditionListApi(generics.ListCreateAPIView):
+    serializer_class = s.EditionSerializer
+    queryset = Edition.objects.order_by("-code")
+
+    @extend_schema(request=s.EditionWriteSerializer, responses={201: s.EditionSerializer})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        body = s.EditionWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        edition = programme_svc.edition_create(acting_user=request.user, values=dict(body.validated_data))
+        return Response(s.EditionSerializer(edition).data, status=status.HTTP_201_CREATED)
+
+
+class EditionDetailApi(generics.RetrieveAPIView):
+    serializer_class = s.EditionSerializer
+    queryset = Edition.objects.all()
+
+    @extend_schema(request=s.EditionWriteSerializer, responses=s.EditionSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        body = s.EditionWriteSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        edition = programme_svc.edition_update(
+            acting_user=request.user, edition=pk, values=dict(body.validated_data)
+        )
+        return Response(s.EditionSerializer(edition).data)
+
+
+class BankFilter(django_filters.FilterSet):
+    district = django_filters.CharFilter(field_name="subdistrict__district_id")
+    subdistrict = django_filters.CharFilter(field_name="subdistrict_id")
+    dimension = django_filters.CharFilter(field_name="dimension")
+    q = django_filters.CharFilter(method="search")
+
+    class Meta:
+        model = BankEntry
+        fields = ["district", "subdistrict", "dimension"]
+
+    def search(self, queryset: QuerySet[BankEntry], name: str, value: str) -> QuerySet[BankEntry]:
+        return queryset.filter(
+            Q(title__icontains=value) | Q(description__icontains=value) | Q(code__iexact=value)
+        )
+
+
+class BankListApi(generics.ListAPIView):
+    """The Tambon Project Bank, searchable by district, subdistrict, dimension and text."""
+
+    serializer_class = s.BankEntrySerializer
+    queryset = BankEntry.objects.select_related("subdistrict__district").order_by("code")
+    filterset_class = BankFilter
+
+
+# --- Projects ----------------------------------------------------------------------------
+
+
+class ProjectFilter(django_filters.FilterSet):
+    state = django_filters.CharFilter(field_name="state")
+    district = django_filters.CharFilter(field_name="district_id")
+    province = django_filters.CharFilter(field_name="district__province_id")
+    edition = django_filters.CharFilter(field_name="edition__code")
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+
+    class Meta:
+        model = Project
+        fields = ["state", "district", "province", "edition"]
+
+    def filter_overdue(self, queryset: QuerySet[Project], name: str, value: bool | None) -> QuerySet[Project]:
+        """Overdue: not finished (submitted, rejected or withdrawn) by its edition's deadline."""
+        if value is None:
+            return queryset
+        late = Q(edition__deadline__lt=timezone.localdate()) & ~Q(state__in=FINAL_STATES)
+        return queryset.filter(late) if value else queryset.exclude(late)
+
+
+class ProjectListApi(generics.ListCreateAPIView):
+    serializer_class = s.ProjectSerializer
+    filterset_class = ProjectFilter
+
+    def get_queryset(self) -> QuerySet[Project]:
+        return selectors.project_list_visible(self.request.user).order_by("-id")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = list(page if page is not None else queryset)
+        committed = selectors.committed_by_district({(p.district_id, p.edition_id) for p in rows})
+        data = s.ProjectSerializer(rows, many=True, context={"request": request, "committed": committed}).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(request=s.ProjectWriteSerializer, responses={201: s.ProjectDetailSerializer})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        body = s.ProjectWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if "bank_entry" not in body.validated_data:
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError({"bank_entry": ["This field is required."]}, code="required")
+        project = project_svc.project_create(
+            acting_user=request.user, bank_entry=body.validated_data["bank_entry"], data=body.to_input()
+        )
+        return Response(_render_detail(request, project.pk), status=status.HTTP_201_CREATED)
+
+
+def _render_detail(request: Request, pk: Any) -> dict[str, Any]:
+    project = (
+        selectors.project_base_queryset()
+        .filter(pk=pk)
+        .prefetch_related("spend_lines", "evidence_files__uploaded_by")
+        .get()
+    )
+    return dict(s.ProjectDetailSerializer(project, context={"request": request}).data)
+
+
+class ProjectDetailApi(APIView):
+    @extend_schema(responses=s.ProjectDetailSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        project = selectors.project_get_visible(request.user, pk)
+        return Response(_render_detail(request, project.pk))
+
+    @extend_schema(request=s.ProjectWriteSerializer, responses=s.ProjectDetailSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        selectors.project_get_visible(request.user, pk)  # 404 before looking at the body
+        body = s.ProjectWriteSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        if "bank_entry" in body.validated_data:
+            raise DomainError(_("The bank entry of a project cannot change."), "bank_entry_fixed", 422)
+        project = project_svc.project_update(acting_user=request.user, project=pk, data=body.to_input())
+        return Response(_render_detail(request, project.pk))
+
+
+class ProjectTransitionApi(APIView):
+    """Take a transition: approve, return, reject, withdraw, resubmit, implement, monitor, report."""
+
+    @extend_schema(
+        request=s.TransitionSerializer,
+        responses=s.ProjectDetailSerializer,
+        parameters=[
+            OpenApiParameter(
+                "name",
+                str,
+                OpenApiParameter.PATH,
+                enum=list(project_svc.TRANSITION_SERVICES),
+                description="transition",
+            )
+        ],
+    )
+    def post(self, request: Request, pk: int, name: str) -> Response:
+        if name not in project_svc.TRANSITION_SERVICES:
+            raise DomainError(_("Unknown transition."), "unknown_transition", 404)
+        selectors.project_get_visible(request.user, pk)  # 404 before looking at the body
+        body = s.TransitionSerializer(data=request.data, context={"transition": name})
+        body.is_valid(raise_exception=True)
+        v = body.validated_data
+        comment = v.get("comment", "")
+        if name == "implement":
+            project_svc.project_implement(
+                project=pk, acting_user=request.user, record=body.implementation(), comment=comment
+            )
+        elif name == "monitor":
+            project_svc.project_monitor(
+                project=pk,
+                acting_user=request.user,
+                findings=v["findings"],
+                recommendations=v.get("recommendations", ""),
+                comment=comment,
+            )
+        elif name == "report":
+            project_svc.project_report(
+                project=pk, acting_user=request.user, result_narrative=v["result_narrative"], comment=comment
+            )
+        else:
+            project_svc.TRANSITION_SERVICES[name](project=pk, acting_user=request.user, comment=comment)  # type: ignore[operator]
+        return Response(_render_detail(request, pk))
+
+
+class ProjectCommentsApi(APIView):
+    @extend_schema(responses=s.AuditEventSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        events = selectors.project_history(request.user, pk).filter(action="comment")
+        return Response(s.AuditEventSerializer(events, many=True).data)
+
+    @extend_schema(request=s.CommentSerializer, responses={201: s.AuditEventSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        body = s.CommentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        event = project_svc.project_comment(
+            project=pk, acting_user=request.user, comment=body.validated_data["comment"]
+        )
+        return Response(s.AuditEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectEvidenceApi(APIView):
+    """Upload an evidence file (multipart: ``file``, ``caption``, ``kind``)."""
+
+    @extend_schema(
+        request={"multipart/form-data": s.EvidenceSerializer}, responses={201: s.EvidenceSerializer}
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        selectors.project_get_visible(request.user, pk)
+        uploaded = request.FILES.get("file")
+        if uploaded is None:
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError({"file": ["This field is required."]}, code="required")
+        kind = request.data.get("kind", "evidence")
+        if kind not in ("evidence", "monitoring_photo"):
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError({"kind": ["Unknown kind."]}, code="invalid_choice")
+        evidence = project_svc.evidence_add(
+            project=pk,
+            acting_user=request.user,
+            uploaded=uploaded,
+            caption=request.data.get("caption", ""),
+            kind=kind,
+        )
+        return Response(s.EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectHistoryApi(generics.ListAPIView):
+    serializer_class = s.AuditEventSerializer
+
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        return selectors.project_history(self.request.user, self.kwargs["pk"]).order_by("id")
+
+
+class HistoryFilter(django_filters.FilterSet):
+    district = django_filters.CharFilter(field_name="district_id")
+    province = django_filters.CharFilter(field_name="province_id")
+    actor = django_filters.CharFilter(field_name="actor_username")
+    action = django_filters.CharFilter(field_name="action")
+    project = django_filters.NumberFilter(field_name="project_id")
+    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["district", "province", "actor", "action", "project"]
+
+
+class HistoryApi(generics.ListAPIView):
+    """The whole audit trail (auditors, central planners, admins)."""
+
+    serializer_class = s.AuditEventSerializer
+    filterset_class = HistoryFilter
+
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        return selectors.history_visible(self.request.user)
+
+
+# --- Districts -----------------------------------------------------------------------
+
+
+def _edition_for(request: Request) -> Edition:
+    code = request.query_params.get("edition")
+    edition = Edition.objects.filter(code=code).first() if code else selectors.active_edition()
+    if edition is None:
+        raise NotFound(_("No such edition."))
+    return edition
+
+
+class DistrictBudgetApi(APIView):
+    @extend_schema(
+        responses=s.BudgetSerializer,
+        parameters=[OpenApiParameter("edition", str, description="edition code")],
+    )
+    def get(self, request: Request, code: str) -> Response:
+        district = selectors.district_get_visible(request.user, code)
+        edition = _edition_for(request)
+        budget = selectors.budget_of(district_code=district.code, edition=edition)
+        return Response(
+            s.BudgetSerializer(
+                {
+                    "district": district.code,
+                    "edition": edition.code,
+                    "cap": budget.cap,
+                    "committed": budget.committed,
+                    "remaining": budget.remaining,
+                }
+            ).data
+        )
+
+
+class DistrictSubmissionApi(APIView):
+    """The district chief submits every reported project of the district at once."""
+
+    @extend_schema(responses=s.SubmissionSerializer(many=True))
+    def get(self, request: Request, code: str) -> Response:
+        district = selectors.district_get_visible(request.user, code)
+        submissions = (
+            DistrictSubmission.objects.filter(district=district)
+            .select_related("edition", "submitted_by")
+            .prefetch_related("projects")
+        )
+        return Response(s.SubmissionSerializer(submissions, many=True).data)
+
+    @extend_schema(request=s.CommentSerializer, responses={201: s.SubmissionSerializer})
+    def post(self, request: Request, code: str) -> Response:
+        body = s.CommentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        submission = project_svc.district_submit(
+            district=code, acting_user=request.user, comment=body.validated_data["comment"]
+        )
+        return Response(s.SubmissionSerializer(submission).data, status=status.HTTP_201_CREATED)
