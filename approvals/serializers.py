@@ -37,7 +37,7 @@ class TaskSerializer(serializers.Serializer):
     project = serializers.SerializerMethodField()
 
     def _project(self, task: Task) -> Any:
-        return task.process.projectprocess.project  # type: ignore[attr-defined]
+        return task.process.projectprocess.project
 
     def get_step(self, task: Task) -> str:
         return flows.step_name(task)

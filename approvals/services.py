@@ -17,7 +17,7 @@ from . import selectors
 
 
 def _project(task: Task) -> Any:
-    return task.process.projectprocess.project  # type: ignore[attr-defined]
+    return task.process.projectprocess.project
 
 
 def _actor(principal: access.Principal, project: Any, role: str) -> audit.Actor:

@@ -32,3 +32,16 @@ def world(db: Any) -> SimpleNamespace:
     w.entry2 = f.bank_entry(geo["subs"]["500102"], "B-2")
     w.other_entry = f.bank_entry(geo["subs"]["500201"], "B-3")
     return w
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI no test may skip for a missing service, browser or font."""
+    import os
+
+    if os.environ.get("CI") != "true":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped:
+        reporter.write_line(f"CI: {skipped} test(s) skipped; every test must run in CI", red=True)
+        session.exitstatus = 1

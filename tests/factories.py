@@ -14,7 +14,6 @@ from workflow.models import (
     Edition,
     InspectionRegion,
     Province,
-    Role,
     RoleMembership,
     Subdistrict,
 )
@@ -28,7 +27,9 @@ def geography() -> dict[str, Any]:
     """Province 50 (Chiang Mai) with districts 5001 and 5002; province 51 with 5101; a region."""
     p50 = Province.objects.create(code="50", name_th="เชียงใหม่", name_en="Chiang Mai")
     p51 = Province.objects.create(code="51", name_th="ลำพูน", name_en="Lamphun")
-    d1 = District.objects.create(code="5001", province=p50, name_th="เมืองเชียงใหม่", name_en="Mueang Chiang Mai")
+    d1 = District.objects.create(
+        code="5001", province=p50, name_th="เมืองเชียงใหม่", name_en="Mueang Chiang Mai"
+    )
     d2 = District.objects.create(code="5002", province=p50, name_th="จอมทอง", name_en="Chom Thong")
     d3 = District.objects.create(code="5101", province=p51, name_th="เมืองลำพูน", name_en="Mueang Lamphun")
     subs = {}
@@ -42,7 +43,16 @@ def geography() -> dict[str, Any]:
     region.provinces.add(p50)
     region_other = InspectionRegion.objects.create(code="R16", name="เขตตรวจราชการที่ 16")
     region_other.provinces.add(p51)
-    return {"p50": p50, "p51": p51, "d1": d1, "d2": d2, "d3": d3, "subs": subs, "region": region, "region2": region_other}
+    return {
+        "p50": p50,
+        "p51": p51,
+        "d1": d1,
+        "d2": d2,
+        "d3": d3,
+        "subs": subs,
+        "region": region,
+        "region2": region_other,
+    }
 
 
 def active_edition(deadline: datetime.date | None = None, cap: str = "150000.00") -> Edition:
@@ -60,7 +70,9 @@ def active_edition(deadline: datetime.date | None = None, cap: str = "150000.00"
 
 
 def user_with(username: str, role: str | None = None, area: Any = None, **extra: Any) -> Any:
-    user = User.objects.create_user(username=username, password=PASSWORD, email=f"{username}@example.org", **extra)
+    user = User.objects.create_user(
+        username=username, password=PASSWORD, email=f"{username}@example.org", **extra
+    )
     if role:
         grant(user, role, area)
     return user
@@ -80,7 +92,9 @@ def grant(user: Any, role: str, area: Any = None) -> RoleMembership:
     return membership
 
 
-def bank_entry(subdistrict: Subdistrict, code: str = "B-1", dimension: str = "economy", budget: str = "50000") -> BankEntry:
+def bank_entry(
+    subdistrict: Subdistrict, code: str = "B-1", dimension: str = "economy", budget: str = "50000"
+) -> BankEntry:
     return BankEntry.objects.create(
         code=code,
         subdistrict=subdistrict,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 class FieldError:
     field: str
     code: str
-    message: str
+    message: Any  # str or a lazy translation
 
     def as_dict(self) -> dict[str, Any]:
         return {"field": self.field, "code": self.code, "message": str(self.message)}

@@ -38,7 +38,9 @@ def good_body(world, **overrides):
 
 def test_token_auth_and_full_life_over_http(world):
     anonymous = APIClient()
-    response = anonymous.post("/api/v1/auth/token/", {"username": "officer", "password": f.PASSWORD}, format="json")
+    response = anonymous.post(
+        "/api/v1/auth/token/", {"username": "officer", "password": f.PASSWORD}, format="json"
+    )
     assert response.status_code == 200
     officer = APIClient()
     officer.credentials(HTTP_AUTHORIZATION="Token " + response.json()["token"])
@@ -59,7 +61,12 @@ def test_token_auth_and_full_life_over_http(world):
     detail = chief.get(f"/api/v1/projects/{pk}/").json()
     assert detail["available_transitions"] == ["approve", "return", "reject"]
 
-    assert chief.post(f"/api/v1/projects/{pk}/transitions/approve/", {"comment": "อนุมัติ"}, format="json").status_code == 200
+    assert (
+        chief.post(
+            f"/api/v1/projects/{pk}/transitions/approve/", {"comment": "อนุมัติ"}, format="json"
+        ).status_code
+        == 200
+    )
     assert client_for(world.chief).get("/api/v1/tasks/").json()["results"] == []
     officer_tasks = client_for(world.officer).get("/api/v1/tasks/").json()["results"]
     assert [t["step"] for t in officer_tasks] == ["implement"]
@@ -75,7 +82,9 @@ def test_token_auth_and_full_life_over_http(world):
     inspector = client_for(world.inspector)
     r = inspector.post(f"/api/v1/projects/{pk}/transitions/monitor/", {"findings": "ดี"}, format="json")
     assert r.status_code == 200, r.content
-    r = officer.post(f"/api/v1/projects/{pk}/transitions/report/", {"result_narrative": "สำเร็จ"}, format="json")
+    r = officer.post(
+        f"/api/v1/projects/{pk}/transitions/report/", {"result_narrative": "สำเร็จ"}, format="json"
+    )
     assert r.json()["state"] == "reported"
     r = chief.post("/api/v1/districts/5001/submission/", {"comment": "ส่งเล่ม"}, format="json")
     assert r.status_code == 201, r.content
@@ -84,7 +93,11 @@ def test_token_auth_and_full_life_over_http(world):
 
     history = chief.get(f"/api/v1/projects/{pk}/history/").json()["results"]
     assert [h["action"] for h in history] == ["create", "approve", "implement", "monitor", "report", "submit"]
-    assert history[1]["actor"] == "chief" and history[1]["role"] == "district_chief" and history[1]["comment"] == "อนุมัติ"
+    assert (
+        history[1]["actor"] == "chief"
+        and history[1]["role"] == "district_chief"
+        and history[1]["comment"] == "อนุมัติ"
+    )
 
 
 def test_rule_failures_are_422_problems_listing_every_failure(world):
@@ -125,7 +138,10 @@ def test_approve_status_codes(world, user_attr, expected):
 def test_second_approve_is_409_illegal_transition(world):
     project = f.make_project(world.officer, world.entry)
     chief = client_for(world.chief)
-    assert chief.post(f"/api/v1/projects/{project.pk}/transitions/approve/", {}, format="json").status_code == 200
+    assert (
+        chief.post(f"/api/v1/projects/{project.pk}/transitions/approve/", {}, format="json").status_code
+        == 200
+    )
     again = chief.post(f"/api/v1/projects/{project.pk}/transitions/approve/", {}, format="json")
     assert again.status_code == 409
     assert again.json()["code"] == "illegal_transition"
@@ -139,7 +155,9 @@ def test_claim_and_unclaim(world):
     assert claimed.status_code == 200
     assert claimed.json()["owner"] == "chief"
     second_chief = f.user_with("chief_b", "district_chief", world.d1)
-    blocked = client_for(second_chief).post(f"/api/v1/projects/{project.pk}/transitions/approve/", {}, format="json")
+    blocked = client_for(second_chief).post(
+        f"/api/v1/projects/{project.pk}/transitions/approve/", {}, format="json"
+    )
     assert blocked.status_code == 409 and blocked.json()["code"] == "task_claimed"
     assert chief.post(f"/api/v1/tasks/{task['id']}/unclaim/").json()["owner"] is None
     assert client_for(world.other_chief).post(f"/api/v1/tasks/{task['id']}/claim/").status_code == 404

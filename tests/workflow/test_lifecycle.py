@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from viewflow.workflow.status import STATUS
 
 from tests import factories as f
 from workflow import audit, flows
@@ -47,7 +46,9 @@ def test_full_life_selected_to_submitted(world):
     assert (project.state, open_step(project)) == (State.APPROVED, "implement")
 
     svc.project_implement(project=project, acting_user=world.officer, record=implementation())
-    svc.project_monitor(project=project, acting_user=world.inspector, findings="เรียบร้อย", recommendations="ขยายผล")
+    svc.project_monitor(
+        project=project, acting_user=world.inspector, findings="เรียบร้อย", recommendations="ขยายผล"
+    )
     project.refresh_from_db()
     assert (project.state, open_step(project)) == (State.MONITORED, "report")
 
@@ -81,7 +82,9 @@ def test_chief_return_lands_in_returned_and_officer_revises(world):
     svc.project_return(project=project, acting_user=world.chief, comment="ปรับเป้าหมาย")
     project.refresh_from_db()
     assert (project.state, open_step(project)) == (State.RETURNED, "revise")
-    svc.project_update(project=project, acting_user=world.officer, data=svc.ProjectInput(target_households=200))
+    svc.project_update(
+        project=project, acting_user=world.officer, data=svc.ProjectInput(target_households=200)
+    )
     svc.project_resubmit(project=project, acting_user=world.officer)
     project.refresh_from_db()
     assert (project.state, open_step(project), project.target_households) == (State.SELECTED, "review", 200)

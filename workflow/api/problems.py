@@ -85,8 +85,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
     if isinstance(exc, exceptions.APIException):
         set_rollback()
-        code = next((c for k, c in _DRF_CODES.items() if isinstance(exc, k)), None)
-        code = code or (exc.get_codes() if isinstance(exc.get_codes(), str) else "error")
+        codes = exc.get_codes()
+        fallback = codes if isinstance(codes, str) else "error"
+        code = next((c for k, c in _DRF_CODES.items() if isinstance(exc, k)), fallback)
         headers: dict[str, str] = {}
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]

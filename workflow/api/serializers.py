@@ -25,8 +25,6 @@ from workflow.models import (
 from workflow.models.programme import Dimension
 from workflow.services.projects import ImplementationInput, LineInput, ProjectInput
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-
 
 class ProvinceSerializer(serializers.ModelSerializer):
     class Meta:
@@ -51,7 +49,7 @@ class SubdistrictSerializer(serializers.ModelSerializer):
 
 
 class EditionSerializer(serializers.ModelSerializer):
-    budget_cap = serializers.DecimalField(**MONEY, min_value=Decimal("0"))
+    budget_cap = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
 
     class Meta:
         model = Edition
@@ -62,7 +60,9 @@ class EditionSerializer(serializers.ModelSerializer):
 class EditionWriteSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=20, required=False)
     title = serializers.CharField(max_length=300, required=False)
-    budget_cap = serializers.DecimalField(**MONEY, min_value=Decimal("0"), required=False)
+    budget_cap = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False
+    )
     deadline = serializers.DateField(required=False)
     is_active = serializers.BooleanField(required=False)
     dimensions = serializers.ListField(
@@ -97,7 +97,7 @@ class BankEntrySerializer(serializers.ModelSerializer):
 class LineSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=500)
     category = serializers.ChoiceField(choices=LineCategory.choices)
-    amount = serializers.DecimalField(**MONEY, min_value=Decimal("0"))
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
 
 
 class DoChecklistSerializer(serializers.Serializer):
@@ -333,9 +333,9 @@ class AuditEventSerializer(serializers.ModelSerializer):
 class BudgetSerializer(serializers.Serializer):
     district = serializers.CharField()
     edition = serializers.CharField()
-    cap = serializers.DecimalField(**MONEY)
-    committed = serializers.DecimalField(**MONEY)
-    remaining = serializers.DecimalField(**MONEY)
+    cap = serializers.DecimalField(max_digits=14, decimal_places=2)
+    committed = serializers.DecimalField(max_digits=14, decimal_places=2)
+    remaining = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
 class SubmissionSerializer(serializers.ModelSerializer):

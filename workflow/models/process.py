@@ -9,7 +9,9 @@ from .projects import Project
 
 
 class ProjectProcess(Process):
-    project = models.OneToOneField(Project, on_delete=models.PROTECT, related_name="process")
+    project: models.OneToOneField[Project, Project] = models.OneToOneField(
+        Project, on_delete=models.PROTECT, related_name="process"
+    )
 
     class Meta:
         default_permissions = ("add", "change", "delete", "view", "manage")

@@ -13,6 +13,7 @@ from .. import access, audit, events
 from ..errors import FieldError, Forbidden, InvalidInput, NotFound
 from ..models import COUNTRY_CODE, AreaKind, District, InspectionRegion, Province, Role, RoleMembership
 from ..models.roles import ROLE_AREA_KIND
+from .system import SYSTEM_USERNAME
 
 
 def _area_for(role: str, area_code: str) -> dict[str, Any]:
@@ -64,7 +65,7 @@ def _chain_district(membership: RoleMembership) -> District | None:
 def _actor_for_admin(acting_user: Any) -> audit.Actor:
     principal = access.principal_for(acting_user)
     grant = access.admin_grant(principal)
-    if grant is None and getattr(acting_user, "username", "") != "system":
+    if grant is None and getattr(acting_user, "username", "") != SYSTEM_USERNAME:
         raise Forbidden(_("Only administrators may grant or revoke roles."))
     return audit.Actor(
         user=acting_user, role=grant.role if grant else "", area_code=grant.area_code if grant else ""
