@@ -20,6 +20,8 @@ class TaskListApi(generics.ListAPIView):
     serializer_class = TaskSerializer
 
     def get_queryset(self) -> QuerySet[Task]:
+        if getattr(self, "swagger_fake_view", False):
+            return Task.objects.none()
         return selectors.task_list_for(self.request.user)
 
 

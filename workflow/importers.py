@@ -23,6 +23,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from workflow import access, audit, events
 from workflow.errors import DomainError
 from workflow.models import (
     BANGKOK_PROVINCE_CODE,
@@ -465,6 +466,16 @@ def _read_subdistricts(directory: Path, district_by_id: dict[str, str]) -> list[
     return subdistricts
 
 
+def _audit(acting_user: AbstractBaseUser, action: str, object_type: str, payload: dict[str, Any]) -> None:
+    """Record the import in the national audit chain, inside the import's transaction."""
+    principal = access.principal_for(acting_user)
+    grant = access.admin_grant(principal)
+    actor = audit.Actor(
+        user=acting_user, role=grant.role if grant else "", area_code=grant.area_code if grant else ""
+    )
+    events.dispatch(audit.record(actor=actor, action=action, object_type=object_type, payload=payload))
+
+
 @transaction.atomic
 def geography_import(*, directory: Path, acting_user: AbstractBaseUser) -> dict[str, int]:
     """Create or update every province, district and subdistrict in the DOPA CSV files in ``directory``.
@@ -500,6 +511,7 @@ def geography_import(*, directory: Path, acting_user: AbstractBaseUser) -> dict[
     )
     counts = {"provinces": len(provinces), "districts": len(districts), "subdistricts": len(subdistricts)}
     logger.info("Geography imported from %s by %s: %s", directory, acting_user.get_username(), counts)
+    _audit(acting_user, "geography_import", "geography", {"source": directory.name, **counts})
     return counts
 
 
@@ -568,6 +580,7 @@ def regions_import(*, path: Path, acting_user: AbstractBaseUser) -> dict[str, in
     )
     counts = {"regions": len(names), "provinces": len(wanted), "added": len(added), "removed": len(removed)}
     logger.info("Inspection regions imported from %s by %s: %s", path, acting_user.get_username(), counts)
+    _audit(acting_user, "regions_import", "inspection_region", {"source": path.name, **counts})
     return counts
 
 
@@ -634,6 +647,7 @@ def _bank_load(data: bytes, *, filename: str, acting_user: AbstractBaseUser) -> 
     )
     counts = {"entries": len(entries), "created": len(entries) - len(existing), "updated": len(existing)}
     logger.info("Project bank imported from %s by %s: %s", filename, acting_user.get_username(), counts)
+    _audit(acting_user, "bank_import", "bank_entry", {"source": filename, **counts})
     return counts
 
 

@@ -47,8 +47,13 @@ def _flatten(detail: Any, prefix: str = "") -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = key if key != "non_field_errors" else ""
-            items.extend(_flatten(value, f"{prefix}.{name}" if prefix and name else (name or prefix)))
+            if isinstance(key, int):  # a ListSerializer's errors keyed by position
+                path = f"{prefix}[{key}]"
+            elif key in ("non_field_errors", ""):
+                path = prefix
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            items.extend(_flatten(value, path))
     elif isinstance(detail, list):
         if detail and all(isinstance(d, exceptions.ErrorDetail) for d in detail):
             for d in detail:
