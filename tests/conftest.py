@@ -9,6 +9,12 @@ from tests import factories as f
 from workflow.models import Role
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Tests create many users; the production hasher would dominate their run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def world(db: Any) -> SimpleNamespace:
     """Two districts in province 50 (region R15), one in province 51 (R16), a user per role."""

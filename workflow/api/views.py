@@ -248,7 +248,8 @@ class ProjectTransitionApi(APIView):
     def post(self, request: Request, pk: int, name: str) -> Response:
         if name not in project_svc.TRANSITION_SERVICES:
             raise DomainError(_("Unknown transition."), "unknown_transition", 404)
-        selectors.project_get_visible(request.user, pk)  # 404 before looking at the body
+        # 404, 403 and 409 before looking at the body.
+        project_svc.transition_precheck(project=pk, acting_user=request.user, action=name)
         body = s.TransitionSerializer(data=request.data, context={"transition": name})
         body.is_valid(raise_exception=True)
         v = body.validated_data

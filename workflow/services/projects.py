@@ -418,6 +418,36 @@ COMMENT_REQUIRED = frozenset({"return", "reject"})
 OVERRIDES_CLAIM = frozenset({"withdraw"})
 
 
+def _check(principal: access.Principal, project: Project, action: str) -> access.Grant:
+    """Role, then state, then the creator and claim rules: 403 before 409."""
+    if not access.may_act_at_all(principal, project, action):
+        raise Forbidden(_("Your role may not do this to this project."), "forbidden")
+    if (action, project.state) not in FSM_METHOD:
+        raise IllegalTransition()
+    grant = access.action_grant(principal, project, action)
+    if grant is None:
+        raise Forbidden(_("Your role may not do this to the project in its current state."), "forbidden")
+    if action in access.NOT_BY_CREATOR and access.is_creator(principal, project):
+        raise Forbidden(_("You may not decide on a project you created."), "own_project")
+    if action not in OVERRIDES_CLAIM:
+        task = flows.open_step_task(project)
+        if task is not None and task.owner_id not in (None, principal.user.pk):
+            raise Conflict(
+                _("%(name)s has claimed this task.") % {"name": task.owner.get_username()}, "task_claimed"
+            )
+    return grant
+
+
+def transition_precheck(*, project: Project | int, acting_user: Any, action: str) -> None:
+    """Whether the user may take ``action`` now (404, 403, 409), changing nothing.
+
+    The API asks this before it reads the request body, so that a wrong role or state is
+    reported as such and not as an incomplete form.
+    """
+    principal = access.principal_for(acting_user)
+    _check(principal, selectors.project_get_visible(acting_user, _pk(project)), action)
+
+
 def _begin(
     acting_user: Any, project: Project | int, action: str
 ) -> tuple[access.Principal, Project, access.Grant]:
@@ -425,22 +455,7 @@ def _begin(
     if principal.user is None or not principal.user.is_authenticated:
         raise NotFound()
     locked = selectors.project_get_visible(acting_user, _pk(project), for_update=True)
-    if not access.may_act_at_all(principal, locked, action):
-        raise Forbidden(_("Your role may not do this to this project."), "forbidden")
-    if (action, locked.state) not in FSM_METHOD:
-        raise IllegalTransition()
-    grant = access.action_grant(principal, locked, action)
-    if grant is None:
-        raise Forbidden(_("Your role may not do this to the project in its current state."), "forbidden")
-    if action in access.NOT_BY_CREATOR and access.is_creator(principal, locked):
-        raise Forbidden(_("You may not decide on a project you created."), "own_project")
-    if action not in OVERRIDES_CLAIM:
-        task = flows.open_step_task(locked)
-        if task is not None and task.owner_id not in (None, principal.user.pk):
-            raise Conflict(
-                _("%(name)s has claimed this task.") % {"name": task.owner.get_username()}, "task_claimed"
-            )
-    return principal, locked, grant
+    return principal, locked, _check(principal, locked, action)
 
 
 def _require_comment(action: str, comment: str) -> None:
@@ -506,15 +521,15 @@ def project_approve(*, project: Project | int, acting_user: Any, comment: str = 
 
 @transaction.atomic
 def project_return(*, project: Project | int, acting_user: Any, comment: str) -> Project:
-    _require_comment("return", comment)
     principal, locked, grant = _begin(acting_user, project, "return")
+    _require_comment("return", comment)
     return _transition(principal=principal, project=locked, grant=grant, action="return", comment=comment)
 
 
 @transaction.atomic
 def project_reject(*, project: Project | int, acting_user: Any, comment: str) -> Project:
-    _require_comment("reject", comment)
     principal, locked, grant = _begin(acting_user, project, "reject")
+    _require_comment("reject", comment)
     _lock_district(locked.district_id)
     return _transition(principal=principal, project=locked, grant=grant, action="reject", comment=comment)
 
