@@ -40,6 +40,39 @@ def world(db: Any) -> SimpleNamespace:
     return w
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """Before a transactional test's flush on SQLite, remove the audit rows the trigger protects.
+
+    The append-only trigger refuses DELETE, and Django flushes SQLite tables with DELETE
+    (PostgreSQL's TRUNCATE does not fire row triggers). Runs before the fixtures finalise.
+    """
+    fixtures = getattr(item, "fixturenames", ())
+    marker = item.get_closest_marker("django_db")
+    transactional = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    if transactional or "transactional_db" in fixtures or "live_server" in fixtures:
+        _clear_audit_rows_on_sqlite(item)
+    return (yield)
+
+
+def _clear_audit_rows_on_sqlite(item: pytest.Item) -> None:
+    from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
+
+    from workflow.migrations import __name__ as migrations_package
+
+    if connection.vendor != "sqlite":
+        return
+    import importlib
+
+    append_only = importlib.import_module(f"{migrations_package}.0003_audit_append_only")
+    with item.config.stash[blocking_manager_key].unblock():
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER IF EXISTS workflow_auditevent_no_delete")
+            cursor.execute("DELETE FROM workflow_auditevent")
+            cursor.execute(append_only.SQLITE_UP[1])
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """In CI no test may skip for a missing service, browser or font."""
     import os

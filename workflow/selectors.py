@@ -15,6 +15,12 @@ from .models.projects import RELEASED_STATES
 from .rules import EditionFacts, ProjectFacts, RuleResult, evaluate
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+def baht(value: Decimal | None) -> Decimal:
+    """Amounts always carry two decimals (SQLite's SUM drops them), so snapshots hash alike everywhere."""
+    return (value or ZERO).quantize(CENT)
 
 
 def project_base_queryset() -> QuerySet[Project]:
@@ -67,7 +73,7 @@ def committed_budget(
     ).exclude(project__state__in=RELEASED_STATES)
     if exclude_project_id is not None:
         qs = qs.exclude(project_id=exclude_project_id)
-    return qs.aggregate(total=Sum("amount"))["total"] or ZERO
+    return baht(qs.aggregate(total=Sum("amount"))["total"])
 
 
 def committed_by_district(pairs: set[tuple[str, int]]) -> dict[tuple[str, int], Decimal]:
@@ -86,7 +92,7 @@ def committed_by_district(pairs: set[tuple[str, int]]) -> dict[tuple[str, int], 
     for row in rows:
         key = (row["project__district_id"], row["project__edition_id"])
         if key in result:
-            result[key] = row["total"] or ZERO
+            result[key] = baht(row["total"])
     return result
 
 
@@ -111,7 +117,7 @@ def budget_of(*, district_code: str, edition: Edition) -> BudgetSummary:
 
 
 def project_budget(project: Project) -> Decimal:
-    return sum((line.amount for line in project.budget_lines.all()), ZERO)
+    return baht(sum((line.amount for line in project.budget_lines.all()), ZERO))
 
 
 def project_facts(project: Project) -> ProjectFacts:

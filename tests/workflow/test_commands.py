@@ -45,9 +45,9 @@ def test_grant_role_creates_user_and_membership_over_each_area_kind(world):
 
 
 def test_grant_role_refuses_wrong_area_kinds_and_unknown_users(world):
-    with pytest.raises(CommandError, match="district"):
+    with pytest.raises(CommandError, match=r"area \[wrong_area_kind\]"):
         run("grant_role", "officer", "district_officer", "50")
-    with pytest.raises(CommandError, match="TH"):
+    with pytest.raises(CommandError, match=r"area \[wrong_area_kind\].*TH"):
         run("grant_role", "officer", "auditor", "5001")
     with pytest.raises(CommandError, match="create-user"):
         run("grant_role", "ghost", "auditor", "TH")
@@ -71,7 +71,7 @@ def test_bangkok_khet_are_not_programme_districts(world):
 
     bangkok = Province.objects.create(code="10", name_th="กรุงเทพมหานคร")
     District.objects.create(code="1001", province=bangkok, name_th="พระนคร", is_programme_district=False)
-    with pytest.raises(CommandError, match="khet"):
+    with pytest.raises(CommandError, match=r"\[not_programme_district\]"):
         run("grant_role", "officer", "district_officer", "1001")
 
 

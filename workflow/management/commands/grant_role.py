@@ -49,6 +49,9 @@ class Command(BaseCommand):
                 valid_until=options["valid_until"],
             )
         except DomainError as exc:
-            detail = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors) or str(exc)
+            detail = (
+                "; ".join(f"{e['field']} [{e['code']}]: {e['message']}" for e in exc.errors)
+                or f"[{exc.code}] {exc}"
+            )
             raise CommandError(detail) from exc
         self.stdout.write(f"{user.username}: {membership.role} over {membership.area_code}")

@@ -32,6 +32,9 @@ class Command(BaseCommand):
                 area_code=options["area_code"],
             )
         except DomainError as exc:
-            detail = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors) or str(exc)
+            detail = (
+                "; ".join(f"{e['field']} [{e['code']}]: {e['message']}" for e in exc.errors)
+                or f"[{exc.code}] {exc}"
+            )
             raise CommandError(detail) from exc
         self.stdout.write(f"{user.username}: {count} membership(s) of {options['role']} revoked")

@@ -1,0 +1,443 @@
+"""The audit trail: one event per change in the change's transaction, per-district hash chains,
+a database that refuses to change or delete events, and ``verify_audit`` catching forgeries."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+
+from tests import factories as f
+from workflow import audit, events
+from workflow.errors import Forbidden, InvalidInput, RuleViolation
+from workflow.models import AuditChain, AuditEvent, Project, State
+from workflow.rules import RULES
+from workflow.services import programme
+from workflow.services import projects as svc
+
+APPEND_ONLY = importlib.import_module("workflow.migrations.0003_audit_append_only")
+ALL_PASSED = [{"code": code, "passed": True} for code in RULES]
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """The ``world`` fixture creates a dozen users; hashing their passwords slowly adds nothing here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def budget(cap: str, committed: str) -> dict[str, Decimal]:
+    """The expected budget snapshot, as amounts (their text form is tested on its own)."""
+    return {
+        "cap": Decimal(cap),
+        "committed": Decimal(committed),
+        "remaining": Decimal(cap) - Decimal(committed),
+    }
+
+
+def amounts(snapshot: dict[str, str]) -> dict[str, Decimal]:
+    assert set(snapshot) == {"cap", "committed", "remaining"}
+    return {key: Decimal(value) for key, value in snapshot.items()}
+
+
+def snapshot_counts() -> tuple[int, list[tuple[str, int, str]]]:
+    heads = list(AuditChain.objects.order_by("key").values_list("key", "last_seq", "last_hash"))
+    return AuditEvent.objects.count(), heads
+
+
+# --- One event per change, in the change's transaction ---------------------------------------
+
+
+def test_create_writes_one_event_with_its_snapshots(world):
+    project = f.make_project(world.officer, world.entry, "50000.00")
+
+    [event] = AuditEvent.objects.all()
+    assert event.action == "create"
+    assert (event.object_type, event.object_id) == ("project", str(project.pk))
+    assert event.actor_id == world.officer.pk and event.actor_username == "officer"
+    assert (event.role, event.area_code) == ("district_officer", "5001")
+    assert event.acting_for_id is None and event.acting_for_username == ""
+    assert (event.district_id, event.province_id, event.project_id) == ("5001", "50", project.pk)
+    assert (event.from_state, event.to_state) == ("", State.SELECTED)
+    assert event.comment == ""
+    assert event.is_late is False
+    assert event.rule_results == ALL_PASSED
+    assert amounts(event.budget) == budget("150000.00", "50000.00")
+    assert event.payload == {"bank_entry": "B-1", "title": project.title, "budget": "50000.00"}
+    assert (event.chain, event.chain_seq, event.prev_hash) == ("5001", 1, audit.GENESIS)
+    assert event.hash == audit.compute_hash(event)
+    head = AuditChain.objects.get(key="5001")
+    assert (head.last_seq, head.last_hash) == (1, event.hash)
+
+
+def test_approve_writes_one_event_with_actor_states_comment_and_budget(world):
+    first = f.make_project(world.officer, world.entry, "50000.00")
+    f.make_project(world.officer2, world.entry2, "30000.00")
+    before = AuditEvent.objects.count()
+
+    svc.project_approve(project=first, acting_user=world.chief, comment="อนุมัติตามแผน")
+
+    assert AuditEvent.objects.count() == before + 1
+    event = AuditEvent.objects.latest("id")
+    assert event.action == "approve"
+    assert event.actor_id == world.chief.pk and event.actor_username == "chief"
+    assert (event.role, event.area_code) == ("district_chief", "5001")
+    assert event.project_id == first.pk and event.object_id == str(first.pk)
+    assert (event.from_state, event.to_state) == (State.SELECTED, State.APPROVED)
+    assert event.comment == "อนุมัติตามแผน"
+    assert event.rule_results == ALL_PASSED
+    # The budget of the whole district at that moment: both live projects.
+    assert amounts(event.budget) == budget("150000.00", "80000.00")
+    assert (event.chain, event.chain_seq) == ("5001", 3)
+
+
+def test_return_and_reject_events_and_their_budget_snapshots(world):
+    returned = f.make_project(world.officer, world.entry, "50000.00")
+    rejected = f.make_project(world.officer, world.entry2, "20000.00")
+
+    svc.project_return(project=returned, acting_user=world.chief, comment="แก้ไขเป้าหมาย")
+    event = AuditEvent.objects.latest("id")
+    assert event.action == "return"
+    assert (event.actor_username, event.role, event.area_code) == ("chief", "district_chief", "5001")
+    assert (event.from_state, event.to_state) == (State.SELECTED, State.RETURNED)
+    assert event.comment == "แก้ไขเป้าหมาย"
+    assert event.rule_results == ALL_PASSED
+    # A returned project still holds its budget.
+    assert amounts(event.budget) == budget("150000.00", "70000.00")
+
+    svc.project_reject(project=rejected, acting_user=world.chief, comment="ซ้ำซ้อน")
+    event = AuditEvent.objects.latest("id")
+    assert (event.action, event.from_state, event.to_state) == ("reject", State.SELECTED, State.REJECTED)
+    assert event.comment == "ซ้ำซ้อน"
+    # Taken after the change: the rejected project's budget is released.
+    assert amounts(event.budget) == budget("150000.00", "50000.00")
+    assert list(AuditEvent.objects.filter(chain="5001").values_list("action", flat=True)) == [
+        "create",
+        "create",
+        "return",
+        "reject",
+    ]
+
+
+def test_budget_snapshot_amounts_are_written_with_two_decimals(world):
+    f.make_project(world.officer, world.entry, "50000.00")
+    f.make_project(world.officer, world.entry2, "20000.50")
+    assert [e.budget for e in AuditEvent.objects.order_by("id")] == [
+        {"cap": "150000.00", "committed": "50000.00", "remaining": "100000.00"},
+        {"cap": "150000.00", "committed": "70000.50", "remaining": "79999.50"},
+    ]
+
+
+def test_a_rule_violation_leaves_no_event_and_no_project(world):
+    f.make_project(world.officer, world.entry, "100000.00")
+    before = snapshot_counts()
+
+    with pytest.raises(RuleViolation) as caught:
+        f.make_project(world.officer, world.entry2, "60000.00")
+
+    assert [e["code"] for e in caught.value.errors] == ["budget_cap_exceeded"]
+    assert snapshot_counts() == before
+    assert Project.objects.count() == 1
+
+
+def test_an_approval_refused_by_the_rules_leaves_no_event(world):
+    """The cap lowered after selection: approving breaks it; nothing of the attempt remains."""
+    first = f.make_project(world.officer, world.entry, "50000.00")
+    f.make_project(world.officer, world.entry2, "50000.00")
+    programme.edition_update(
+        acting_user=world.admin, edition=world.edition, values={"budget_cap": Decimal("60000.00")}
+    )
+    before = snapshot_counts()
+
+    with pytest.raises(RuleViolation) as caught:
+        svc.project_approve(project=first, acting_user=world.chief, comment="อนุมัติ")
+
+    assert [e["code"] for e in caught.value.errors] == ["budget_cap_exceeded"]
+    assert snapshot_counts() == before
+    first.refresh_from_db()
+    assert first.state == State.SELECTED
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda w, p: svc.project_approve(project=p, acting_user=w.officer), Forbidden),  # not a chief
+        (lambda w, p: svc.project_return(project=p, acting_user=w.chief, comment="  "), InvalidInput),
+        (lambda w, p: svc.project_comment(project=p, acting_user=w.chief, comment=""), InvalidInput),
+    ],
+    ids=["forbidden", "return-without-comment", "empty-comment"],
+)
+def test_refused_calls_leave_no_event(world, call, error):
+    project = f.make_project(world.officer, world.entry)
+    before = snapshot_counts()
+    with pytest.raises(error):
+        call(world, project)
+    assert snapshot_counts() == before
+    project.refresh_from_db()
+    assert project.state == State.SELECTED
+
+
+def test_the_event_and_the_change_commit_or_roll_back_together(world, monkeypatch):
+    """A failure after the event is written (an event handler) undoes the transition too."""
+    project = f.make_project(world.officer, world.entry)
+    before = snapshot_counts()
+    seen = []
+
+    def failing_handler(event):
+        seen.append(event.action)
+        raise RuntimeError("handler failed")
+
+    monkeypatch.setattr(events, "_handlers", [failing_handler])
+    with pytest.raises(RuntimeError, match="handler failed"):
+        svc.project_approve(project=project.pk, acting_user=world.chief)
+
+    assert seen == ["approve"]  # the event had been written
+    assert snapshot_counts() == before
+    project.refresh_from_db()
+    assert project.state == State.SELECTED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_record_refuses_to_run_outside_a_transaction():
+    with pytest.raises(RuntimeError, match="inside the change's transaction"):
+        audit.record(actor=audit.Actor(user=None), action="comment", object_type="project")
+    assert AuditEvent.objects.count() == 0 and AuditChain.objects.count() == 0
+
+
+# --- Per-district chains and the national chain -------------------------------------------------
+
+
+def assert_linked(chain: str) -> list[AuditEvent]:
+    chain_events = list(AuditEvent.objects.filter(chain=chain).order_by("chain_seq"))
+    assert [e.chain_seq for e in chain_events] == list(range(1, len(chain_events) + 1))
+    previous = audit.GENESIS
+    for event in chain_events:
+        assert event.prev_hash == previous
+        assert event.hash == audit.compute_hash(event)
+        previous = event.hash
+    head = AuditChain.objects.get(key=chain)
+    assert (head.last_seq, head.last_hash) == (len(chain_events), previous)
+    return chain_events
+
+
+def test_each_district_has_its_own_chain(world):
+    a = f.make_project(world.officer, world.entry, "10000.00")
+    b = f.make_project(world.other_officer, world.other_entry, "20000.00")
+    svc.project_approve(project=a, acting_user=world.chief)
+    svc.project_return(project=b, acting_user=world.other_chief, comment="ขอรายละเอียด")
+    svc.project_comment(project=a, acting_user=world.chief, comment="ติดตาม")
+
+    first = assert_linked("5001")
+    second = assert_linked("5002")
+    assert [(e.action, e.chain_seq) for e in first] == [("create", 1), ("approve", 2), ("comment", 3)]
+    assert [(e.action, e.chain_seq) for e in second] == [("create", 1), ("return", 2)]
+    assert {e.district_id for e in first} == {"5001"} and {e.district_id for e in second} == {"5002"}
+    # Interleaved in time, yet each links only to its own district's previous event.
+    assert first[1].pk > second[0].pk
+    assert first[1].prev_hash == first[0].hash
+    assert audit.verify() == []
+    assert audit.verify(district_code="5002") == []
+
+
+def test_edition_changes_go_to_the_national_chain(world):
+    f.make_project(world.officer, world.entry)
+    programme.edition_update(acting_user=world.admin, edition=world.edition, values={"title": "ฉบับแก้ไข"})
+    programme.edition_update(
+        acting_user=world.admin, edition=world.edition.pk, values={"budget_cap": Decimal("200000.00")}
+    )
+    programme.edition_update(acting_user=world.admin, edition=world.edition.pk, values={"title": "ฉบับแก้ไข"})
+
+    national = assert_linked(audit.NATIONAL_CHAIN)
+    assert [e.action for e in national] == ["edition_update", "edition_update"]  # no change, no event
+    first = national[0]
+    assert (first.actor_username, first.role, first.area_code) == ("admin", "admin", "TH")
+    assert first.district_id is None and first.province_id is None and first.project_id is None
+    assert (first.object_type, first.object_id) == ("edition", "2570")
+    assert first.payload == {"changed": {"title": {"from": "Test edition", "to": "ฉบับแก้ไข"}}}
+    assert national[1].payload == {"changed": {"budget_cap": {"from": "150000.00", "to": "200000.00"}}}
+    assert assert_linked("5001")[0].chain_seq == 1
+    assert audit.verify() == []
+
+
+# --- The database refuses to change or delete events ---------------------------------------------
+
+
+def refused(action) -> DatabaseError:
+    with pytest.raises(DatabaseError) as caught, transaction.atomic():
+        action()
+    assert "append-only" in str(caught.value)
+    return caught.value
+
+
+def test_the_database_refuses_update_and_delete(world):
+    f.make_project(world.officer, world.entry)
+    event = AuditEvent.objects.get()
+    table = AuditEvent._meta.db_table
+
+    def raw(sql: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [event.pk])
+
+    refused(lambda: raw(f"UPDATE {table} SET comment = 'forged' WHERE id = %s"))  # noqa: S608
+    refused(lambda: raw(f"DELETE FROM {table} WHERE id = %s"))  # noqa: S608
+    refused(lambda: AuditEvent.objects.filter(pk=event.pk).update(comment="x"))
+    refused(lambda: AuditEvent.objects.filter(pk=event.pk).delete())
+    event.comment = "x"
+    refused(lambda: event.save())
+
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert stored.comment == "" and stored.hash == audit.compute_hash(stored)
+    assert audit.verify() == []
+
+
+def test_append_only_migration_runs_on_this_backend(db):
+    """The migration's own SQL, run again (inside the test's transaction, so rolled back)."""
+    editor = connection.schema_editor()
+    APPEND_ONLY.down(None, editor)
+    APPEND_ONLY.up(None, editor)
+    table = AuditEvent._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [table]
+            )
+            assert [r[0] for r in cursor.fetchall()] == ["workflow_auditevent_append_only"]
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s ORDER BY name",
+                [table],
+            )
+            assert [r[0] for r in cursor.fetchall()] == [
+                "workflow_auditevent_no_delete",
+                "workflow_auditevent_no_update",
+            ]
+
+
+# --- Forgeries are caught by verify_audit ------------------------------------------------------
+
+
+@contextlib.contextmanager
+def triggers_lifted() -> Iterator[None]:
+    """Let this test tamper with the trail (inside the test's transaction, restored after)."""
+    table = AuditEvent._meta.db_table
+    postgres = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        if postgres:
+            # ALTER TABLE refuses while deferred foreign-key checks of this transaction are pending.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER workflow_auditevent_append_only")
+        else:
+            cursor.execute("DROP TRIGGER workflow_auditevent_no_update")
+            cursor.execute("DROP TRIGGER workflow_auditevent_no_delete")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            if postgres:
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER workflow_auditevent_append_only")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            else:
+                for statement in APPEND_ONLY.SQLITE_UP:
+                    cursor.execute(statement)
+
+
+def tamper(sql: str, params: list) -> None:
+    with triggers_lifted(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    # The guard is back: the trail refuses changes again.
+    refused(lambda: AuditEvent.objects.update(comment="again"))
+
+
+def verify_output(*args: str) -> str:
+    out = io.StringIO()
+    call_command("verify_audit", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def verify_error(*args: str) -> str:
+    with pytest.raises(CommandError) as caught:
+        call_command("verify_audit", *args, stdout=io.StringIO(), stderr=io.StringIO())
+    return str(caught.value)
+
+
+def names_event(message: str, event: AuditEvent) -> bool:
+    return re.search(rf"event #{event.pk}\b", message) is not None
+
+
+@pytest.fixture
+def trail(world):
+    """Five events in district 5001, two in 5002, one national."""
+    a = f.make_project(world.officer, world.entry, "10000.00")
+    b = f.make_project(world.officer, world.entry2, "10000.00")
+    svc.project_approve(project=a, acting_user=world.chief, comment="ok")
+    svc.project_comment(project=b, acting_user=world.chief, comment="ดูอีกครั้ง")
+    svc.project_return(project=b, acting_user=world.chief, comment="แก้ไข")
+    c = f.make_project(world.other_officer, world.other_entry, "10000.00")
+    svc.project_approve(project=c, acting_user=world.other_chief)
+    programme.edition_update(acting_user=world.admin, edition=world.edition, values={"title": "ใหม่"})
+    assert AuditEvent.objects.filter(chain="5001").count() == 5
+    return world
+
+
+def chain_event(chain: str, seq: int) -> AuditEvent:
+    return AuditEvent.objects.get(chain=chain, chain_seq=seq)
+
+
+def test_a_clean_trail_prints_ok(trail):
+    assert verify_output().strip() == "OK: 3 chain(s), 8 event(s) verified"
+    assert verify_output("--district", "5002").strip() == "OK: 1 chain(s), 2 event(s) verified"
+
+
+def test_a_changed_comment_is_caught_and_named(trail):
+    forged = chain_event("5001", 3)
+    tamper(f"UPDATE {AuditEvent._meta.db_table} SET comment = %s WHERE id = %s", ["ไม่อนุมัติ", forged.pk])  # noqa: S608
+    assert AuditEvent.objects.get(pk=forged.pk).comment == "ไม่อนุมัติ"
+
+    message = verify_error()
+    assert names_event(message, forged), message
+    assert "content does not match its hash" in message
+    assert names_event(verify_error("--district", "5001"), forged)
+    assert verify_output("--district", "5002").startswith("OK")
+    assert verify_output("--district", "TH").startswith("OK")
+    [found] = audit.verify()
+    assert (found.event_id, found.chain, found.chain_seq) == (forged.pk, "5001", 3)
+
+
+def test_a_rehashed_forgery_breaks_the_link_to_the_next_event(trail):
+    forged = chain_event("5001", 2)
+    forged.comment = "ไม่อนุมัติ"
+    new_hash = audit.compute_hash(forged)
+    tamper(
+        f"UPDATE {AuditEvent._meta.db_table} SET comment = %s, hash = %s WHERE id = %s",  # noqa: S608
+        [forged.comment, new_hash, forged.pk],
+    )
+    following = chain_event("5001", 3)
+    message = verify_error()
+    assert names_event(message, following), message
+    assert "previous hash does not match" in message
+
+
+def test_a_deleted_event_leaves_a_gap_that_is_caught(trail):
+    removed = chain_event("5001", 2)
+    tamper(f"DELETE FROM {AuditEvent._meta.db_table} WHERE id = %s", [removed.pk])  # noqa: S608
+    following = chain_event("5001", 3)
+
+    message = verify_error()
+    assert names_event(message, following), message
+    assert "sequence gap: expected 2" in message
+    assert verify_output("--district", "5002").startswith("OK")
+
+
+def test_a_deleted_last_event_is_caught_by_the_chain_head(trail):
+    last = chain_event("5001", 5)
+    tamper(f"DELETE FROM {AuditEvent._meta.db_table} WHERE id = %s", [last.pk])  # noqa: S608
+    message = verify_error("--district", "5001")
+    assert names_event(message, chain_event("5001", 4)), message
+    assert "events were removed" in message
