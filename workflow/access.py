@@ -9,8 +9,10 @@ auditors, admins). Objects outside every grant a user holds are invisible (404).
 from __future__ import annotations
 
 import datetime
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -116,31 +118,20 @@ class Principal:
 
     def project_q(self, roles: Iterable[str] | None = None, prefix: str = "") -> Q:
         grants = self.grants if roles is None else self.grants_for(roles)
-        if not grants:
-            return NOTHING
-        q = Q()
-        first = True
-        for grant in grants:
-            gq = grant.project_q(prefix)
-            if not gq:  # country-wide
-                return Q()
-            q = gq if first else q | gq
-            first = False
-        return q
+        return _any_of([grant.project_q(prefix) for grant in grants])
 
     def district_q(self, roles: Iterable[str] | None = None) -> Q:
         grants = self.grants if roles is None else self.grants_for(roles)
-        if not grants:
-            return NOTHING
-        q = Q()
-        first = True
-        for grant in grants:
-            gq = grant.district_q()
-            if not gq:
-                return Q()
-            q = gq if first else q | gq
-            first = False
-        return q
+        return _any_of([grant.district_q() for grant in grants])
+
+
+def _any_of(filters: list[Q]) -> Q:
+    """OR of the grants' filters; none: nothing; an empty (country-wide) one: everything."""
+    if not filters:
+        return NOTHING
+    if any(not f for f in filters):
+        return Q()
+    return reduce(operator.or_, filters)
 
 
 def _today() -> datetime.date:

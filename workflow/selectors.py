@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet, Sum
 
 from . import access
-from .errors import NotFound
+from .errors import Forbidden, NotFound
 from .models import AuditEvent, BudgetLine, District, Edition, Project
 from .models.projects import RELEASED_STATES
 from .rules import EditionFacts, ProjectFacts, RuleResult, evaluate
@@ -173,7 +173,5 @@ def history_visible(user: Any) -> QuerySet[AuditEvent]:
     """The whole trail for auditors, central planners and admins; nothing for others."""
     principal = access.principal_for(user)
     if not access.may_read_all_history(principal):
-        from .errors import Forbidden
-
         raise Forbidden()
     return history_base_queryset()

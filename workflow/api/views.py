@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -193,8 +194,6 @@ class ProjectListApi(generics.ListCreateAPIView):
         body = s.ProjectWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         if "bank_entry" not in body.validated_data:
-            from rest_framework.exceptions import ValidationError
-
             raise ValidationError({"bank_entry": ["This field is required."]}, code="required")
         project = project_svc.project_create(
             acting_user=request.user, bank_entry=body.validated_data["bank_entry"], data=body.to_input()
@@ -307,13 +306,9 @@ class ProjectEvidenceApi(APIView):
         selectors.project_get_visible(request.user, pk)
         uploaded = request.FILES.get("file")
         if uploaded is None:
-            from rest_framework.exceptions import ValidationError
-
             raise ValidationError({"file": ["This field is required."]}, code="required")
         kind = request.data.get("kind", "evidence")
         if kind not in ("evidence", "monitoring_photo"):
-            from rest_framework.exceptions import ValidationError
-
             raise ValidationError({"kind": ["Unknown kind."]}, code="invalid_choice")
         evidence = project_svc.evidence_add(
             project=pk,

@@ -8,6 +8,7 @@ rules, applies the FSM transition, completes the flow's step and appends the aud
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -238,6 +239,21 @@ def _check_rules(
     return [r.snapshot() for r in results]
 
 
+# What a field becomes when a client sends it as null.
+CLEARED: dict[str, Any] = {
+    "title": "",
+    "dimension": "",
+    "dimension_other": "",
+    "training_kind": "",
+    "target_villages": 0,
+    "target_households": 0,
+    "training_target_local": False,
+    "primary_objective": PrimaryObjective.DEVELOPMENT,
+    "start_date": None,
+    "end_date": None,
+}
+
+
 def _apply(project: Project, data: ProjectInput, subdistricts: list[Subdistrict] | None) -> list[str]:
     """Write ``data`` onto the project; return the names of the fields that changed."""
     changed: list[str] = []
@@ -257,14 +273,8 @@ def _apply(project: Project, data: ProjectInput, subdistricts: list[Subdistrict]
         value = getattr(data, name)
         if value is None and name not in data.given:
             continue
-        if value is None and name in ("title", "dimension", "dimension_other", "training_kind"):
-            value = ""
-        if value is None and name in ("target_villages", "target_households"):
-            value = 0
-        if value is None and name == "training_target_local":
-            value = False
-        if value is None and name == "primary_objective":
-            value = PrimaryObjective.DEVELOPMENT
+        if value is None:  # sent as null: back to the field's empty value
+            value = CLEARED.get(name)
         if getattr(project, name) != value:
             setattr(project, name, value)
             changed.append(name)
@@ -671,8 +681,6 @@ def evidence_add(
     *, project: Project | int, acting_user: Any, uploaded: Any, caption: str = "", kind: str = "evidence"
 ) -> EvidenceFile:
     """Attach a file: officers while implementing, inspectors' photos while monitoring."""
-    import hashlib
-
     principal = access.principal_for(acting_user)
     locked = selectors.project_get_visible(acting_user, _pk(project), for_update=True)
     action = "monitor" if kind == EvidenceFile.Kind.MONITORING_PHOTO else "implement"
