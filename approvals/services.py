@@ -22,7 +22,12 @@ def _project(task: Task) -> Any:
 
 def _actor(principal: access.Principal, project: Any, role: str) -> audit.Actor:
     grant = principal.grant_over([role], project.district_id, project.district.province_id)
-    return audit.Actor(user=principal.user, role=role, area_code=grant.area_code if grant else "")
+    return audit.Actor(
+        user=principal.user,
+        role=role,
+        area_code=grant.area_code if grant else "",
+        acting_for=grant.acting_for if grant else None,
+    )
 
 
 def _record(principal: access.Principal, task: Task, action: str, role: str, payload: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import AreaKind, Role, RoleMembership, State
+from .models import AreaKind, Delegation, Role, RoleMembership, State
 
 if TYPE_CHECKING:
     from .models import District, Project
@@ -52,6 +52,8 @@ class Grant:
     region_code: str | None = None
     region_provinces: frozenset[str] = frozenset()
     acting_for_id: int | None = None
+    # The official whose role an acting official holds (delegation), else None.
+    acting_for: Any = field(default=None, compare=False, hash=False, repr=False)
 
     def covers(self, district_code: str, province_code: str) -> bool:
         if self.area_kind == AreaKind.COUNTRY:
@@ -144,7 +146,7 @@ def memberships_valid_on(day: datetime.date) -> Q:
     )
 
 
-def _grant_of(membership: RoleMembership, acting_for_id: int | None = None) -> Grant:
+def _grant_of(membership: RoleMembership, acting_for: Any = None) -> Grant:
     region_provinces: frozenset[str] = frozenset()
     province_code = membership.province_id
     if membership.region_id is not None:
@@ -157,7 +159,8 @@ def _grant_of(membership: RoleMembership, acting_for_id: int | None = None) -> G
         province_code=province_code,
         region_code=membership.region_id,
         region_provinces=region_provinces,
-        acting_for_id=acting_for_id,
+        acting_for_id=acting_for.pk if acting_for is not None else None,
+        acting_for=acting_for,
     )
 
 
@@ -176,9 +179,43 @@ def principal_for(user: Any, *, on: datetime.date | None = None) -> Principal:
         .prefetch_related("region__provinces")
     )
     grants = [_grant_of(m) for m in memberships]
+    grants.extend(_delegated_grants(user, day))
     principal = Principal(user=user, grants=grants)
     user._rolemodel_principal = (day, principal)
     return principal
+
+
+def delegations_active_on(day: datetime.date) -> Q:
+    return Q(starts_on__lte=day, ends_on__gte=day, revoked_at__isnull=True)
+
+
+def _delegated_grants(user: Any, day: datetime.date) -> list[Grant]:
+    """An acting official holds the delegator's role over the district while the delegation runs,
+    and only while the delegator still holds that role there."""
+    delegations = list(
+        Delegation.objects.filter(delegate=user)
+        .filter(delegations_active_on(day))
+        .select_related("delegator")
+    )
+    if not delegations:
+        return []
+    held = set(
+        RoleMembership.objects.filter(user_id__in={d.delegator_id for d in delegations})
+        .filter(memberships_valid_on(day))
+        .values_list("user_id", "role", "district_id")
+    )
+    return [
+        Grant(
+            role=d.role,
+            area_kind=AreaKind.DISTRICT,
+            area_code=d.district_id,
+            district_code=d.district_id,
+            acting_for_id=d.delegator_id,
+            acting_for=d.delegator,
+        )
+        for d in delegations
+        if (d.delegator_id, d.role, d.district_id) in held
+    ]
 
 
 def forget(user: Any) -> None:
@@ -245,6 +282,14 @@ def may_act_at_all(principal: Principal, project: Project, action: str) -> bool:
 
 def is_creator(principal: Principal, project: Project) -> bool:
     return bool(project.created_by_id == principal.user.pk)
+
+
+def may_delegate(principal: Principal, district: District) -> Grant | None:
+    """A district chief (in their own right, not acting) may name an acting official."""
+    for grant in principal.grants_for([Role.DISTRICT_CHIEF]):
+        if grant.acting_for_id is None and grant.covers(district.code, district.province_id):
+            return grant
+    return None
 
 
 def available_transitions(principal: Principal, project: Project) -> list[str]:

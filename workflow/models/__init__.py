@@ -15,7 +15,7 @@ from .projects import (
     State,
     TrainingKind,
 )
-from .roles import AreaKind, Role, RoleMembership
+from .roles import AreaKind, Delegation, Role, RoleMembership
 
 __all__ = [
     "BANGKOK_PROVINCE_CODE",
@@ -25,6 +25,7 @@ __all__ = [
     "AuditEvent",
     "BankEntry",
     "BudgetLine",
+    "Delegation",
     "Dimension",
     "District",
     "DistrictSubmission",

@@ -100,3 +100,43 @@ class RoleMembership(models.Model):
         if self.region_id:
             return str(self.region_id)
         return "TH"
+
+
+class Delegation(models.Model):
+    """รักษาราชการแทน: an acting official holds a chief's role over the district for a date range."""
+
+    delegator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="delegations_given",
+        verbose_name=_("official"),
+    )
+    delegate = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="delegations_held",
+        verbose_name=_("acting official"),
+    )
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices, default=Role.DISTRICT_CHIEF)
+    district = models.ForeignKey(District, on_delete=models.PROTECT, verbose_name=_("district"))
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        verbose_name = _("delegation")
+        verbose_name_plural = _("delegations")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(starts_on__lte=models.F("ends_on")), name="delegation_range"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(delegator=models.F("delegate")), name="delegation_not_to_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["delegate", "starts_on", "ends_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.delegate} for {self.delegator} ({self.starts_on}–{self.ends_on})"

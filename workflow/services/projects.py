@@ -103,7 +103,7 @@ def _actor(principal: access.Principal, grant: access.Grant | None) -> audit.Act
         user=principal.user,
         role=grant.role if grant else "",
         area_code=grant.area_code if grant else "",
-        acting_for=None,
+        acting_for=grant.acting_for if grant else None,
     )
 
 

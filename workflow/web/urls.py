@@ -1,0 +1,3 @@
+from . import audit
+
+urlpatterns = [*audit.urlpatterns]
