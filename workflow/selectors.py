@@ -7,10 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet, Sum
+from django.utils import timezone
 
 from . import access
 from .errors import Forbidden, NotFound
-from .models import AuditEvent, BudgetLine, District, Edition, Project
+from .models import AuditEvent, BudgetLine, Delegation, District, Edition, Project, RoleMembership
 from .models.projects import RELEASED_STATES
 from .rules import EditionFacts, ProjectFacts, RuleResult, evaluate
 
@@ -175,3 +176,24 @@ def history_visible(user: Any) -> QuerySet[AuditEvent]:
     if not access.may_read_all_history(principal):
         raise Forbidden()
     return history_base_queryset()
+
+
+# --- Acting officials ----------------------------------------------------------------------
+
+
+def delegations_given(user: Any) -> QuerySet[Delegation]:
+    return (
+        Delegation.objects.filter(delegator=user)
+        .select_related("delegate", "district")
+        .order_by("-starts_on", "-id")
+    )
+
+
+def usernames_in_districts(district_codes: list[str], *, exclude_user: Any = None) -> list[str]:
+    """Users holding any role over these districts (candidates to act for their chief)."""
+    memberships = RoleMembership.objects.filter(district_id__in=district_codes).filter(
+        access.memberships_valid_on(timezone.localdate())
+    )
+    if exclude_user is not None:
+        memberships = memberships.exclude(user=exclude_user)
+    return sorted(set(memberships.values_list("user__username", flat=True)))

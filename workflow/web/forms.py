@@ -43,8 +43,9 @@ class BEDateField(forms.CharField):
     """A date typed as DD/MM/YYYY: Buddhist Era in Thai, CE in English; never BE read as CE."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 10)
+        kwargs.pop("max_length", None)  # the length limit would run on the parsed date
         super().__init__(**kwargs)
+        self.widget.attrs.setdefault("maxlength", "10")
         self.widget.attrs.setdefault("inputmode", "numeric")
         self.widget.attrs.setdefault("autocomplete", "off")
 
