@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "viewflow.workflow",
     "workflow",
     "approvals",
+    "notifications",
 ]
 
 MIDDLEWARE = [

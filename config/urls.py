@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("workflow.api.urls")),
     path("api/v1/", include("approvals.api_urls")),
+    path("api/v1/", include("notifications.api_urls")),
     path("", include("approvals.web.urls")),
     path("", include("workflow.web.urls")),
 ]

@@ -16,10 +16,11 @@ from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .models import AreaKind, Delegation, Role, RoleMembership, State
+from .models.roles import ROLE_AREA_KIND
 
 if TYPE_CHECKING:
     from .models import District, Project
@@ -344,3 +345,29 @@ def admin_grant(principal: Principal) -> Grant | None:
     if principal.is_authenticated and getattr(principal.user, "is_superuser", False):
         return Grant(role=Role.ADMIN, area_kind=AreaKind.COUNTRY, area_code="TH")
     return None
+
+
+# --- Who may act (for notifications) ---------------------------------------------------
+
+
+def users_holding(role: str, district: District, *, on: datetime.date | None = None) -> QuerySet[Any]:
+    """Active users who hold ``role`` over ``district`` today, acting officials included."""
+    from django.contrib.auth import get_user_model
+
+    day = on or _today()
+    kind = ROLE_AREA_KIND[role]
+    area = Q()
+    if kind == AreaKind.DISTRICT:
+        area = Q(district_id=district.code)
+    elif kind == AreaKind.PROVINCE:
+        area = Q(province_id=district.province_id)
+    elif kind == AreaKind.REGION:
+        area = Q(region__provinces=district.province_id)
+    holders = RoleMembership.objects.filter(role=role).filter(area).filter(memberships_valid_on(day))
+    users = Q(pk__in=holders.values("user_id"))
+    if kind == AreaKind.DISTRICT:
+        delegates = Delegation.objects.filter(
+            role=role, district_id=district.code, delegator__in=holders.values("user_id")
+        ).filter(delegations_active_on(day))
+        users |= Q(pk__in=delegates.values("delegate_id"))
+    return get_user_model().objects.filter(users, is_active=True).distinct().order_by("pk")

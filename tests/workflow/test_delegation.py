@@ -115,3 +115,15 @@ def test_acting_official_cannot_approve_a_project_they_created(world):
     assert caught.value.code == "own_project"
     project.refresh_from_db()
     assert project.state == State.SELECTED
+
+
+def test_users_holding_a_role_include_acting_officials_only_while_in_force(world):
+    from workflow import access
+
+    deputy = f.user_with("deputy")
+    assert list(access.users_holding("district_chief", world.d1)) == [world.chief]
+    delegate_to(world, deputy)
+    assert set(access.users_holding("district_chief", world.d1)) == {world.chief, deputy}
+    assert list(access.users_holding("regional_inspector", world.d1)) == [world.inspector]
+    assert list(access.users_holding("provincial_officer", world.d3)) == [world.other_provincial]
+    assert list(access.users_holding("central_planner", world.d3)) == [world.planner]
