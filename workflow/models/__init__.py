@@ -2,7 +2,7 @@ from .areas import BANGKOK_PROVINCE_CODE, COUNTRY_CODE, District, InspectionRegi
 from .audit import AuditChain, AuditEvent
 from .bank import BankEntry
 from .process import ProjectProcess
-from .programme import Dimension, Edition
+from .programme import Dimension, Edition, Holiday
 from .projects import (
     BudgetLine,
     DistrictSubmission,
@@ -31,6 +31,7 @@ __all__ = [
     "DistrictSubmission",
     "Edition",
     "EvidenceFile",
+    "Holiday",
     "InspectionRegion",
     "LineCategory",
     "MonitoringRecord",

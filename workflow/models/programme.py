@@ -23,6 +23,16 @@ def default_dimensions() -> list[str]:
     return [choice.value for choice in Dimension]
 
 
+def default_step_lead_days() -> dict[str, int]:
+    """Working days each step keeps for itself, counted back from the deadline (submit is last)."""
+    return {"submit": 3, "report": 5, "monitor": 10, "implement": 30, "review": 5}
+
+
+def default_escalation() -> dict[str, int]:
+    """Reminders before a due date, and working days between escalation levels once overdue."""
+    return {"remind_before": 3, "escalate_every": 5}
+
+
 class EditionQuerySet(models.QuerySet["Edition"]):
     def active(self) -> EditionQuerySet:
         return self.filter(is_active=True)
@@ -36,6 +46,8 @@ class Edition(models.Model):
     is_active = models.BooleanField(_("active"), default=False)
     dimensions = models.JSONField(_("dimensions"), default=default_dimensions)
     central_email = models.EmailField(_("central e-mail address"), default=GUIDELINE_CENTRAL_EMAIL)
+    step_lead_days = models.JSONField(_("working days per step"), default=default_step_lead_days)
+    escalation = models.JSONField(_("reminders and escalation (working days)"), default=default_escalation)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = EditionQuerySet.as_manager()
@@ -57,3 +69,18 @@ class Edition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+
+class Holiday(models.Model):
+    """A public holiday: not a working day when due dates are counted."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("public holiday")
+        verbose_name_plural = _("public holidays")
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"

@@ -1,0 +1,84 @@
+"""Due dates of the steps, counted backwards from the edition's deadline in Thai working days.
+
+The last step (the chief's submission) is due on the deadline. Each earlier step is due when
+the steps after it still have the working days the edition keeps for them
+(``Edition.step_lead_days``). Weekends and configured public holidays (``Holiday``) are not
+working days. A chief's *review* and an officer's *revise* share a slot: both are due when
+implementation must start.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from .models import Edition, Holiday
+from .models.programme import default_step_lead_days
+
+# The order of the steps in time, last first (revise shares review's slot).
+STEPS_BACKWARDS = ("submit", "report", "monitor", "implement", "review")
+SAME_SLOT = {"revise": "review"}
+
+
+def holidays_between(start: datetime.date, end: datetime.date) -> frozenset[datetime.date]:
+    return frozenset(Holiday.objects.filter(date__gte=start, date__lte=end).values_list("date", flat=True))
+
+
+def is_working_day(day: datetime.date, holidays: Iterable[datetime.date]) -> bool:
+    return day.weekday() < 5 and day not in holidays
+
+
+def subtract_working_days(
+    day: datetime.date, count: int, holidays: frozenset[datetime.date]
+) -> datetime.date:
+    """The date ``count`` working days before ``day`` (``day`` itself moves back to a working day)."""
+    while not is_working_day(day, holidays):
+        day -= datetime.timedelta(days=1)
+    while count > 0:
+        day -= datetime.timedelta(days=1)
+        if is_working_day(day, holidays):
+            count -= 1
+    return day
+
+
+def add_working_days(day: datetime.date, count: int, holidays: frozenset[datetime.date]) -> datetime.date:
+    while count > 0:
+        day += datetime.timedelta(days=1)
+        if is_working_day(day, holidays):
+            count -= 1
+    return day
+
+
+def working_days_between(start: datetime.date, end: datetime.date, holidays: frozenset[datetime.date]) -> int:
+    """Working days after ``start`` up to and including ``end`` (negative when ``end`` is earlier)."""
+    if end < start:
+        return -working_days_between(end, start, holidays)
+    count, day = 0, start
+    while day < end:
+        day += datetime.timedelta(days=1)
+        if is_working_day(day, holidays):
+            count += 1
+    return count
+
+
+def due_dates(edition: Edition, holidays: frozenset[datetime.date] | None = None) -> dict[str, datetime.date]:
+    """Every step's due date for the edition."""
+    leads = {**default_step_lead_days(), **(edition.step_lead_days or {})}
+    if holidays is None:
+        span = sum(int(v) for v in leads.values()) * 2 + 30
+        holidays = holidays_between(edition.deadline - datetime.timedelta(days=span), edition.deadline)
+    result: dict[str, datetime.date] = {}
+    due = edition.deadline
+    while not is_working_day(due, holidays):
+        due -= datetime.timedelta(days=1)
+    for index, step in enumerate(STEPS_BACKWARDS):
+        if index:
+            due = subtract_working_days(due, int(leads.get(STEPS_BACKWARDS[index - 1], 0)), holidays)
+        result[step] = due
+    for step, slot in SAME_SLOT.items():
+        result[step] = result[slot]
+    return result
+
+
+def step_due_date(edition: Edition, step: str) -> datetime.date:
+    return due_dates(edition)[step]
