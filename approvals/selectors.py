@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from workflow import access, flows
 from workflow.errors import NotFound
+from workflow.models import Delegation, District, Role, RoleMembership
 
 PROJECT = "process__projectprocess__project__"
+# Roles held over one district, and the steps they perform: the district's own tasks,
+# which its chief may hand to a named person.
+DISTRICT_ROLES = frozenset({Role.DISTRICT_OFFICER, Role.DISTRICT_CHIEF})
+DISTRICT_STEPS = tuple(name for name, role in flows.STEP_ROLE.items() if role in DISTRICT_ROLES)
+CLAIMED_STATUSES = (STATUS.ASSIGNED, STATUS.STARTED)
 
 
 def _scope(principal: access.Principal) -> Q:
@@ -54,3 +64,226 @@ def task_get_visible(user: Any, pk: Any, *, for_update: bool = False) -> Task:
         return qs.select_related(f"{PROJECT}district__province", f"{PROJECT}edition", "owner").get(pk=pk)
     except (Task.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
+
+
+# --- Due dates ----------------------------------------------------------------------------
+
+# The database form of ``task_due_date`` (filtering and sorting); change both together.
+DUE_DATE_FIELD = f"{PROJECT}edition__deadline"
+
+
+def task_due_date(task: Task) -> datetime.date:
+    """The day a task is due. For now the deadline of the project's edition.
+
+    The one place that says what a task's due date is (reminders will refine it). Lists
+    filter and sort on ``DUE_DATE_FIELD``, its database form, which must say the same.
+    """
+    deadline: datetime.date = task.process.projectprocess.project.edition.deadline
+    return deadline
+
+
+def task_is_overdue(task: Task, today: datetime.date | None = None) -> bool:
+    return (today or timezone.localdate()) > task_due_date(task)
+
+
+# --- The inbox page -----------------------------------------------------------------------
+
+
+def _district_queue(principal: access.Principal) -> Q:
+    """The district steps' tasks in the districts where the user is chief (own right or acting)."""
+    steps = [flows.step_node(name) for name in DISTRICT_STEPS]
+    return Q(flow_task__in=steps) & principal.project_q([Role.DISTRICT_CHIEF], prefix=PROJECT)
+
+
+def may_view_district_queue(user: Any) -> bool:
+    """A district chief (or acting chief) sees every open task of the district, to assign it."""
+    return access.principal_for(user).has_role(Role.DISTRICT_CHIEF)
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """What the inbox's filter form asks for; every filter narrows the user's own list."""
+
+    whole_district: bool = False
+    step: str = ""
+    province: str = ""
+    district: str = ""
+    dimension: str = ""
+    overdue: bool | None = None
+    sort: str = "due"
+
+
+INBOX_SORTS: dict[str, tuple[str, ...]] = {
+    "due": ("due_date", "created", "id"),
+    "-due": ("-due_date", "-created", "-id"),
+    "created": ("created", "id"),
+    "-created": ("-created", "-id"),
+}
+
+
+def task_inbox(user: Any, filters: InboxFilters | None = None) -> QuerySet[Task]:
+    """The inbox: ``task_list_for`` narrowed by the filters, with each task's ``due_date``.
+
+    ``whole_district`` adds, for a district chief, every open task of their districts' own
+    steps (held by anyone or by no one), so that the chief can assign them.
+    """
+    filters = filters or InboxFilters()
+    principal = access.principal_for(user)
+    qs = task_list_for(user)
+    if filters.whole_district:
+        district_open = _district_queue(principal) & Q(status__in=flows.ACTIVE_STATUSES)
+        mine = Q(owner=user, status__in=CLAIMED_STATUSES) | Q(status=STATUS.NEW)
+        qs = task_base_queryset().filter((_scope(principal) & mine) | district_open)
+    qs = qs.annotate(due_date=F(DUE_DATE_FIELD))
+    if filters.step in flows.STEP_ROLE:
+        qs = qs.filter(flow_task=flows.step_node(filters.step))
+    if filters.province:
+        qs = qs.filter(**{f"{PROJECT}district__province_id": filters.province})
+    if filters.district:
+        qs = qs.filter(**{f"{PROJECT}district_id": filters.district})
+    if filters.dimension:
+        qs = qs.filter(**{f"{PROJECT}dimension": filters.dimension})
+    today = timezone.localdate()
+    if filters.overdue is True:
+        qs = qs.filter(due_date__lt=today)
+    elif filters.overdue is False:
+        qs = qs.filter(due_date__gte=today)
+    return qs.order_by(*INBOX_SORTS.get(filters.sort, INBOX_SORTS["due"]))
+
+
+def inbox_counts(user: Any, tasks: QuerySet[Task]) -> dict[str, int]:
+    """How many of ``tasks`` (from ``task_inbox``): all, held by the user, claimable, overdue."""
+    today = timezone.localdate()
+    counts: dict[str, int] = tasks.order_by().aggregate(
+        total=Count("pk"),
+        mine=Count("pk", filter=Q(owner=user, status__in=CLAIMED_STATUSES)),
+        claimable=Count("pk", filter=Q(status=STATUS.NEW)),
+        overdue=Count("pk", filter=Q(due_date__lt=today)),
+    )
+    return counts
+
+
+def inbox_steps(user: Any) -> list[str]:
+    """The steps whose tasks can reach the user's inbox (for the step filter)."""
+    principal = access.principal_for(user)
+    roles = {g.role for g in principal.grants}
+    names = [name for name, role in flows.STEP_ROLE.items() if role in roles]
+    if Role.DISTRICT_CHIEF in roles:
+        names = [name for name in flows.STEP_ROLE if name in names or name in DISTRICT_STEPS]
+    return names
+
+
+def inbox_districts(user: Any) -> list[District]:
+    """The districts whose tasks can reach the user's inbox (for the area filters)."""
+    principal = access.principal_for(user)
+    roles = sorted({g.role for g in principal.grants if flows.steps_for_role(g.role)})
+    if not roles:
+        return []
+    return list(
+        District.objects.programme()
+        .filter(principal.district_q(roles))
+        .select_related("province")
+        .order_by("province_id", "code")
+    )
+
+
+@dataclass(frozen=True)
+class TaskActions:
+    """What the user may do to one task from the inbox (decided through ``workflow.access``)."""
+
+    claim: bool = False
+    release: bool = False
+    assign: bool = False
+    approve: bool = False
+
+
+def task_actions(user: Any, task: Task) -> TaskActions:
+    """Mirrors the checks of ``task_claim``, ``task_unclaim``, ``task_assign`` and ``project_approve``."""
+    principal = access.principal_for(user)
+    project = task.process.projectprocess.project
+    step = flows.step_name(task)
+    district, province = project.district_id, project.district.province_id
+    performs = principal.grant_over([flows.STEP_ROLE[step]], district, province) is not None
+    chief = access.assign_grant(principal, project) is not None
+    is_open = task.status in flows.ACTIVE_STATUSES
+    held_by_me = task.owner_id == principal.user.pk
+    free_or_mine = task.owner_id is None or held_by_me
+    return TaskActions(
+        claim=performs and task.status == STATUS.NEW,
+        release=performs and task.status in CLAIMED_STATUSES and (held_by_me or chief),
+        assign=chief and is_open and step in DISTRICT_STEPS,
+        approve=step == "review"
+        and is_open
+        and free_or_mine
+        and "approve" in access.available_transitions(principal, project),
+    )
+
+
+def task_get_for_assignment(user: Any, pk: Any, *, for_update: bool = False) -> Task:
+    """A task of the user's own steps, or a district step's task in a district they are chief of."""
+    principal = access.principal_for(user)
+    qs = Task.objects.filter(flow_task_type="HUMAN").filter(_scope(principal) | _district_queue(principal))
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    try:
+        return qs.select_related(f"{PROJECT}district__province", f"{PROJECT}edition", "owner").get(pk=pk)
+    except (Task.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Someone who may perform a step in a district today; ``acting_for`` when acting."""
+
+    user: Any
+    acting_for: Any = None
+
+
+def task_assignee_candidates(
+    tasks: Iterable[Task], *, on: datetime.date | None = None
+) -> dict[int, list[Candidate]]:
+    """Per district task: the users holding the step's role over its district today, in their own
+    right (memberships valid that day) or acting (a running delegation from someone who holds it).
+
+    The same rule as ``workflow.access.principal_for``; two queries for any number of tasks.
+    """
+    day = on or timezone.localdate()
+    wanted: dict[int, tuple[str, str]] = {}
+    for task in tasks:
+        step = flows.step_name(task)
+        if step in DISTRICT_STEPS:
+            wanted[task.pk] = (flows.STEP_ROLE[step], task.process.projectprocess.project.district_id)
+    if not wanted:
+        return {}
+    roles = {role for role, _ in wanted.values()}
+    districts = {code for _, code in wanted.values()}
+    holders: dict[tuple[str, str], dict[int, Candidate]] = {}
+    memberships = (
+        RoleMembership.objects.filter(access.memberships_valid_on(day))
+        .filter(role__in=roles, district_id__in=districts)
+        .select_related("user")
+    )
+    for membership in memberships:
+        key = (membership.role, str(membership.district_id))
+        holders.setdefault(key, {})[membership.user_id] = Candidate(membership.user)
+    delegations = (
+        Delegation.objects.filter(access.delegations_active_on(day))
+        .filter(role__in=roles, district_id__in=districts)
+        .select_related("delegate", "delegator")
+    )
+    acting: dict[tuple[str, str], dict[int, Candidate]] = {}
+    for delegation in delegations:
+        key = (delegation.role, str(delegation.district_id))
+        if delegation.delegator_id in holders.get(key, {}):
+            acting.setdefault(key, {}).setdefault(
+                delegation.delegate_id, Candidate(delegation.delegate, acting_for=delegation.delegator)
+            )
+    by_key: dict[tuple[str, str], list[Candidate]] = {}
+    for key in set(wanted.values()):
+        people = dict(acting.get(key, {}))
+        people.update(holders.get(key, {}))  # holding the role in one's own right comes first
+        by_key[key] = sorted(
+            (c for c in people.values() if c.user.is_active),
+            key=lambda c: ((c.user.get_full_name() or c.user.get_username()).casefold(), c.user.pk),
+        )
+    return {pk: by_key[key] for pk, key in wanted.items()}

@@ -1,17 +1,24 @@
-"""Claiming and releasing tasks. Each change is audited in the project's chain."""
+"""Claiming, releasing and assigning tasks, and approving many reviews at once.
+
+Each change of a task is audited in the project's chain.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from workflow import access, audit, events, flows
-from workflow.errors import Conflict, Forbidden
+from workflow.errors import Conflict, DomainError, FieldError, Forbidden, IllegalTransition, InvalidInput
 from workflow.models import Role
+from workflow.services.projects import project_approve
 
 from . import selectors
 
@@ -81,7 +88,7 @@ def task_unclaim(*, task: Task | int, acting_user: Any) -> Task:
     step = flows.step_name(locked)
     role = flows.STEP_ROLE[step]
     is_holder = locked.owner_id == acting_user.pk
-    chief = principal.grant_over([Role.DISTRICT_CHIEF], project.district_id, project.district.province_id)
+    chief = access.assign_grant(principal, project)
     if not is_holder and chief is None:
         raise Forbidden(_("Only the task's holder or the district chief may release it."))
     previous = locked.owner.get_username() if locked.owner_id else ""
@@ -97,3 +104,118 @@ def task_unclaim(*, task: Task | int, acting_user: Any) -> Task:
         {"previous_owner": previous},
     )
     return locked
+
+
+def _assignee(value: Any) -> Any:
+    """The user named by ``value`` (a user or a user's id), or ``None``."""
+    if value is None or value == "":
+        return None
+    if hasattr(value, "pk"):
+        return value
+    try:
+        return get_user_model().objects.filter(pk=int(value)).first()
+    except (TypeError, ValueError):
+        return None
+
+
+@transaction.atomic
+def task_assign(*, task: Task | int, acting_user: Any, assignee: Any) -> Task:
+    """A district chief (own right or acting) hands a district task to a named person, or
+    hands it on from its holder to someone else. The person must hold the step's role over
+    the district today (own right or acting)."""
+    principal = access.principal_for(acting_user)
+    locked = selectors.task_get_for_assignment(
+        acting_user, task.pk if isinstance(task, Task) else task, for_update=True
+    )
+    project = _project(locked)
+    if access.assign_grant(principal, project) is None:
+        raise Forbidden(_("Only the district chief may assign this task."))
+    step = flows.step_name(locked)
+    if step not in selectors.DISTRICT_STEPS:
+        raise Forbidden(_("Only the district's own tasks can be assigned."))
+    if locked.status not in flows.ACTIVE_STATUSES:
+        raise Conflict(_("This task is already done."), "task_closed")
+    role = flows.STEP_ROLE[step]
+    person = _assignee(assignee)
+    if person is None:
+        raise InvalidInput([FieldError("assignee", "required", _("Choose who should do this task."))])
+    if (
+        not person.is_active
+        or access.principal_for(person).grant_over([role], project.district_id, project.district.province_id)
+        is None
+    ):
+        raise InvalidInput(
+            [
+                FieldError(
+                    "assignee",
+                    "not_eligible",
+                    _("%(name)s may not do this step in this district.") % {"name": person.get_username()},
+                )
+            ]
+        )
+    if locked.owner_id == person.pk:
+        return locked
+    previous = locked.owner.get_username() if locked.owner_id else ""
+    with flows.ProjectFlow.lock(locked.process_id):
+        activation = locked.flow_task.activation_class(locked)
+        if locked.status == STATUS.NEW:
+            activation.assign(person)
+        elif locked.status == STATUS.ASSIGNED:
+            activation.reassign(person)
+        else:
+            locked.owner = person
+        locked.save()
+    _record(
+        principal,
+        locked,
+        "task_assign",
+        Role.DISTRICT_CHIEF,
+        {"assignee": person.get_username(), "previous_owner": previous},
+    )
+    return locked
+
+
+@dataclass
+class ApprovalOutcome:
+    """What became of one task of a bulk approval."""
+
+    task_id: Any
+    approved: bool
+    project: Any = None
+    code: str = ""
+    message: str = ""
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def tasks_approve(*, tasks: Iterable[Any], acting_user: Any, comment: str = "") -> list[ApprovalOutcome]:
+    """Approve the project of each review task with one comment.
+
+    Deliberately not one transaction: each project goes through ``project_approve`` (atomic
+    on its own), and a failure is reported on its own outcome without stopping the others.
+    """
+    outcomes: list[ApprovalOutcome] = []
+    seen: set[Any] = set()
+    for raw in tasks:
+        try:
+            pk = int(raw)
+        except (TypeError, ValueError):
+            continue
+        if pk in seen:
+            continue
+        seen.add(pk)
+        outcome = ApprovalOutcome(task_id=pk, approved=False)
+        try:
+            task = selectors.task_get_visible(acting_user, pk)
+            outcome.project = _project(task)
+            if flows.step_name(task) != "review":
+                raise IllegalTransition(_("This task is not a review."))
+            outcome.project = project_approve(
+                project=outcome.project.pk, acting_user=acting_user, comment=comment
+            )
+            outcome.approved = True
+        except DomainError as exc:
+            outcome.code = exc.code
+            outcome.message = str(exc.message)
+            outcome.errors = [dict(e, message=str(e.get("message", ""))) for e in exc.errors]
+        outcomes.append(outcome)
+    return outcomes

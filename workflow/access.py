@@ -285,6 +285,12 @@ def is_creator(principal: Principal, project: Project) -> bool:
     return bool(project.created_by_id == principal.user.pk)
 
 
+def assign_grant(principal: Principal, project: Project) -> Grant | None:
+    """A district chief (own right or acting) may assign and reassign the district's tasks."""
+    district = project.district
+    return principal.grant_over([Role.DISTRICT_CHIEF], district.code, district.province_id)
+
+
 def may_delegate(principal: Principal, district: District) -> Grant | None:
     """A district chief (in their own right, not acting) may name an acting official."""
     for grant in principal.grants_for([Role.DISTRICT_CHIEF]):
