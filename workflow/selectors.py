@@ -11,7 +11,17 @@ from django.utils import timezone
 
 from . import access
 from .errors import Forbidden, NotFound
-from .models import AuditEvent, BudgetLine, Delegation, District, Edition, Project, RoleMembership
+from .models import (
+    AuditEvent,
+    BudgetLine,
+    Delegation,
+    District,
+    DistrictSubmission,
+    Edition,
+    EvidenceFile,
+    Project,
+    RoleMembership,
+)
 from .models.projects import RELEASED_STATES
 from .rules import EditionFacts, ProjectFacts, RuleResult, evaluate
 
@@ -197,3 +207,31 @@ def usernames_in_districts(district_codes: list[str], *, exclude_user: Any = Non
     if exclude_user is not None:
         memberships = memberships.exclude(user=exclude_user)
     return sorted(set(memberships.values_list("user__username", flat=True)))
+
+
+# --- Submissions and evidence ---------------------------------------------------------------
+
+
+def district_submissions(user: Any, code: str) -> QuerySet[DistrictSubmission]:
+    """The district's submissions, newest first (404 when the district is not visible)."""
+    district = district_get_visible(user, code)
+    return (
+        DistrictSubmission.objects.filter(district=district)
+        .select_related("edition", "submitted_by")
+        .prefetch_related("projects")
+        .order_by("-submitted_at", "-version")
+    )
+
+
+def evidence_get_visible(user: Any, project_pk: Any, evidence_pk: Any) -> EvidenceFile:
+    project = project_get_visible(user, project_pk)
+    evidence = (
+        EvidenceFile.objects.filter(project=project, pk=evidence_pk).select_related("uploaded_by").first()
+    )
+    if evidence is None:
+        raise NotFound()
+    return evidence
+
+
+def editions() -> QuerySet[Edition]:
+    return Edition.objects.order_by("-code")

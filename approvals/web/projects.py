@@ -1,13 +1,763 @@
-"""Project pages (placeholder until the pages land)."""
+"""Project pages: the list, a project's page, one page per transition, evidence files, comments,
+and the district's submission.
 
+Views parse, call a selector or a service, and render. Who may see or do what is asked of
+``workflow.access``; the services decide and record every change.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.urls import path
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from workflow import access, selectors
+from workflow.errors import DomainError, Forbidden, NotFound, RuleViolation
+from workflow.models import (
+    AuditEvent,
+    EvidenceFile,
+    MonitoringRecord,
+    Project,
+    State,
+)
+from workflow.models.projects import FINAL_STATES, RELEASED_STATES
+from workflow.services import projects as svc
+
+from .project_forms import (
+    BaseSpendLineFormSet,
+    CommentForm,
+    EvidenceUploadForm,
+    ImplementForm,
+    MonitorForm,
+    ProjectFilterForm,
+    ReportForm,
+    SubmissionForm,
+    TransitionForm,
+    bind_domain_errors,
+    spend_line_formset,
+)
+
+PAGE_SIZE = 25
+
+# What each audit action reads as in a project's timeline.
+ACTION_LABELS: dict[str, Any] = {
+    "create": gettext_lazy("Selected from the project bank"),
+    "update": gettext_lazy("Changed the project"),
+    "approve": gettext_lazy("Approved"),
+    "return": gettext_lazy("Returned"),
+    "reject": gettext_lazy("Rejected"),
+    "withdraw": gettext_lazy("Withdrew"),
+    "resubmit": gettext_lazy("Resubmitted for approval"),
+    "implement": gettext_lazy("Recorded the implementation"),
+    "monitor": gettext_lazy("Recorded the monitoring"),
+    "report": gettext_lazy("Reported the results"),
+    "submit": gettext_lazy("Submitted with the district's report"),
+    "comment": gettext_lazy("Commented"),
+    "evidence_add": gettext_lazy("Added a file"),
+}
+
+# The button (and page title) of each transition.
+TRANSITION_LABELS: dict[str, Any] = {
+    "approve": gettext_lazy("Approve"),
+    "return": gettext_lazy("Return for revision"),
+    "reject": gettext_lazy("Reject"),
+    "withdraw": gettext_lazy("Withdraw"),
+    "resubmit": gettext_lazy("Resubmit for approval"),
+    "implement": gettext_lazy("Record the implementation"),
+    "monitor": gettext_lazy("Record the monitoring"),
+    "report": gettext_lazy("Report the results"),
+}
+RETURN_FOR_MORE_WORK = gettext_lazy("Return for more work")
+# Transitions that end a project: styled as such, and confirmed before they post.
+DANGEROUS = frozenset({"reject", "withdraw"})
+
+TRANSITION_HELP: dict[str, Any] = {
+    "approve": gettext_lazy(
+        "Approving lets the district office carry out the project. The guideline's rules are "
+        "checked again when you approve."
+    ),
+    "return": gettext_lazy("The project goes back to the district office with your comment."),
+    "reject": gettext_lazy("A rejected project ends here and no longer holds any of the district's budget."),
+    "withdraw": gettext_lazy("The project ends here and no longer holds any of the district's budget."),
+    "resubmit": gettext_lazy("The project goes back to the district chief for approval."),
+    "implement": gettext_lazy(
+        "Record what was actually spent and done. The regional inspector monitors the project next."
+    ),
+    "monitor": gettext_lazy("Record your findings and recommendations; the district office then reports."),
+    "report": gettext_lazy(
+        "Write the result of the project for the report book; the district chief submits it with the "
+        "district's other projects."
+    ),
+}
+
+SUCCESS_MESSAGES: dict[str, Any] = {
+    "approve": gettext_lazy("The project is approved."),
+    "return": gettext_lazy("The project is returned."),
+    "reject": gettext_lazy("The project is rejected."),
+    "withdraw": gettext_lazy("The project is withdrawn."),
+    "resubmit": gettext_lazy("The project is resubmitted for approval."),
+    "implement": gettext_lazy("The implementation is recorded."),
+    "monitor": gettext_lazy("The monitoring is recorded."),
+    "report": gettext_lazy("The results are reported."),
+}
+
+# A project's state as a badge colour (the stylesheet's badge classes).
+STATE_BADGE: dict[str, str] = {
+    State.SELECTED: "",
+    State.RETURNED: "returned",
+    State.APPROVED: "approved",
+    State.IMPLEMENTED: "ok",
+    State.MONITORED: "ok",
+    State.REPORTED: "ok",
+    State.SUBMITTED: "submitted",
+    State.REJECTED: "rejected",
+    State.WITHDRAWN: "warn",
+}
+SAFE_INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
+
+
+@dataclass(frozen=True)
+class _Area:
+    name_th: str
+    name_en: str
+
+
+def area_name(area: Any) -> str:
+    """The English name in the English UI when there is one, else the official Thai name."""
+    english = str(getattr(area, "name_en", "") or "")
+    if english and (translation.get_language() or "th").startswith("en"):
+        return english
+    return str(area.name_th)
+
+
+@dataclass(frozen=True)
+class FileItem:
+    """An evidence file as a list shows it: its caption, else the file's own name."""
+
+    file: EvidenceFile
+
+    @property
+    def pk(self) -> int:
+        return int(self.file.pk)
+
+    @property
+    def name(self) -> str:
+        return self.file.caption or os.path.basename(self.file.file.name)
+
+
+def _visible_project(user: Any, pk: Any) -> Project:
+    try:
+        return selectors.project_get_visible(user, pk)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
+def _is_overdue(project: Project) -> bool:
+    return project.state not in FINAL_STATES and timezone.localdate() > project.edition.deadline
+
+
+# --- The list ---------------------------------------------------------------------------
+
+
+@dataclass
+class ProjectRow:
+    project: Project
+    district_name: str
+    budget: Decimal
+    badge: str
+    overdue: bool
+
+
+def _filter_choices(user: Any) -> dict[str, list[tuple[str, str]]]:
+    """Provinces and districts among the projects the user sees (one query); every edition."""
+    areas = (
+        selectors.project_list_visible(user)
+        .prefetch_related(None)
+        .order_by()
+        .values_list(
+            "district_id",
+            "district__name_th",
+            "district__name_en",
+            "district__province_id",
+            "district__province__name_th",
+            "district__province__name_en",
+        )
+        .distinct()
+    )
+    districts: dict[str, str] = {}
+    provinces: dict[str, str] = {}
+    for d_code, d_th, d_en, p_code, p_th, p_en in areas:
+        districts[d_code] = area_name(_Area(d_th, d_en))
+        provinces[p_code] = area_name(_Area(p_th, p_en))
+    return {
+        "districts": [(code, f"{code} {districts[code]}") for code in sorted(districts)],
+        "provinces": [(code, f"{code} {provinces[code]}") for code in sorted(provinces)],
+        "editions": [(e.code, f"{e.code} {e.title}") for e in selectors.editions()],
+    }
 
 
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("projects")
+    form = ProjectFilterForm(request.GET or None, **_filter_choices(request.user))
+    chosen = form.filters() if form.is_valid() else {}
+    lookups = {
+        "state": "state",
+        "province": "district__province_id",
+        "district": "district_id",
+        "edition": "edition__code",
+        "dimension": "dimension",
+    }
+    projects = selectors.project_list_visible(
+        request.user, **{lookups[k]: v for k, v in chosen.items() if k in lookups}
+    )
+    text = chosen.get("q", "").strip()
+    if text:
+        matches = Q(title__icontains=text) | Q(bank_entry__code__iexact=text)
+        if text.isdigit():
+            matches |= Q(pk=int(text))
+        projects = projects.filter(matches)
+    page = Paginator(projects.order_by("-updated_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        ProjectRow(
+            project=p,
+            district_name=area_name(p.district),
+            budget=selectors.project_budget(p),
+            badge=STATE_BADGE.get(p.state, ""),
+            overdue=_is_overdue(p),
+        )
+        for p in page
+    ]
+    return render(
+        request,
+        "approvals/project_list.html",
+        {"form": form, "page": page, "rows": rows, "filtered": bool(chosen)},
+    )
 
 
-urlpatterns = [path("projects/", project_list, name="project-list")]
+# --- A project's page ---------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    event: AuditEvent
+    label: str
+    role: str
+
+
+def _upload_kind(principal: access.Principal, project: Project) -> str | None:
+    """Which kind of file the user may add now: the officer's evidence while the project is
+    approved, the inspector's photos while it is implemented (as ``evidence_add`` decides)."""
+    if access.action_grant(principal, project, "implement") is not None:
+        return EvidenceFile.Kind.EVIDENCE
+    if access.action_grant(principal, project, "monitor") is not None:
+        return EvidenceFile.Kind.MONITORING_PHOTO
+    return None
+
+
+def _project_for_page(project: Project) -> Project:
+    """The visible project again, with everything its page shows fetched in a fixed number of queries."""
+    return (
+        selectors.project_base_queryset()
+        .select_related("bank_entry")
+        .prefetch_related(
+            "spend_lines",
+            Prefetch("evidence_files", queryset=EvidenceFile.objects.select_related("uploaded_by")),
+            Prefetch("monitoring_records", queryset=MonitoringRecord.objects.select_related("inspector")),
+        )
+        .get(pk=project.pk)
+    )
+
+
+def _action_label(name: str, project: Project) -> str:
+    if name == "return" and project.state == State.IMPLEMENTED:
+        return str(RETURN_FOR_MORE_WORK)
+    return str(TRANSITION_LABELS[name])
+
+
+def _detail_context(
+    request: HttpRequest,
+    pk: Any,
+    *,
+    comment_form: CommentForm | None = None,
+    upload_form: EvidenceUploadForm | None = None,
+) -> dict[str, Any]:
+    user = request.user
+    principal = access.principal_for(user)
+    project = _project_for_page(_visible_project(user, pk))
+    budget = selectors.budget_of(district_code=project.district_id, edition=project.edition)
+    rules = selectors.project_rule_results(project, committed_total=budget.committed)
+    events = list(selectors.project_history(user, project.pk).order_by("id"))
+    timeline = [
+        TimelineEntry(event=e, label=str(ACTION_LABELS.get(e.action, e.action)), role=e.role) for e in events
+    ]
+    spend_lines = list(project.spend_lines.all())
+    budget_lines = list(project.budget_lines.all())
+    share = Decimal("0")
+    if budget.cap > 0:
+        share = min(Decimal("100"), budget.committed * 100 / budget.cap)
+    can_comment = access.comment_grant(principal, project) is not None
+    upload_kind = _upload_kind(principal, project)
+    may_submit = access.submit_grant(principal, project.district) is not None
+    checklist = [
+        (Project._meta.get_field(f"do_{key}").verbose_name, value)
+        for key, value in project.do_checklist.items()
+    ]
+    transitions = [
+        {"name": name, "label": _action_label(name, project), "danger": name in DANGEROUS}
+        for name in access.available_transitions(principal, project)
+    ]
+    transitions.sort(key=lambda t: bool(t["danger"]))  # the ending actions last
+    return {
+        "project": project,
+        "district_name": area_name(project.district),
+        "province_name": area_name(project.district.province),
+        "subdistricts": sorted((s.code, area_name(s)) for s in project.subdistricts.all()),
+        "badge": STATE_BADGE.get(project.state, ""),
+        "overdue": _is_overdue(project),
+        "budget_lines": budget_lines,
+        "budget_total": selectors.project_budget(project),
+        "spend_lines": spend_lines,
+        "spend_total": sum((line.amount for line in spend_lines), Decimal("0.00")),
+        "checklist": checklist,
+        "rules": rules,
+        "rules_failed": sum(1 for r in rules if not r.passed),
+        "rules_passed": sum(1 for r in rules if r.passed),
+        "budget": budget,
+        "budget_share": f"{share:.1f}",
+        "budget_over": budget.remaining < 0,
+        "timeline": timeline,
+        "comments": [e for e in events if e.action == "comment"],
+        "evidence_files": [FileItem(e) for e in project.evidence_files.all()],
+        "monitoring_records": list(project.monitoring_records.all()),
+        "transitions": transitions,
+        "comment_form": (comment_form or CommentForm()) if can_comment else None,
+        "upload_form": (upload_form or EvidenceUploadForm()) if upload_kind else None,
+        "upload_kind_label": EvidenceFile.Kind(upload_kind).label if upload_kind else "",
+        "district_link": may_submit,
+        "may_edit": access.may_update(principal, project),
+        "may_audit": access.may_read_all_history(principal),
+        "submission_link": project.state in (State.REPORTED, State.SUBMITTED) or may_submit,
+    }
+
+
+@login_required
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "approvals/project_detail.html", _detail_context(request, pk))
+
+
+def _forbidden(request: HttpRequest, project: Project | None, error: DomainError) -> HttpResponse:
+    return render(
+        request, "approvals/action_denied.html", {"project": project, "message": str(error)}, status=403
+    )
+
+
+@login_required
+@require_POST
+def project_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _visible_project(request.user, pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            svc.project_comment(
+                project=project.pk, acting_user=request.user, comment=form.cleaned_data["comment"]
+            )
+        except NotFound as exc:
+            raise Http404 from exc
+        except Forbidden as exc:
+            return _forbidden(request, project, exc)
+        except DomainError as exc:
+            rest = bind_domain_errors(exc.errors, form)
+            if rest or not exc.errors:
+                messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Your comment is added."))
+            return redirect(reverse("project-detail", args=[project.pk]) + "#comments")
+    context = _detail_context(request, pk, comment_form=form)
+    return render(request, "approvals/project_detail.html", context, status=422)
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+@login_required
+@require_POST
+def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    project = _visible_project(user, pk)
+    form = EvidenceUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        kind = _upload_kind(access.principal_for(user), project) or EvidenceFile.Kind.EVIDENCE
+        try:
+            svc.evidence_add(
+                project=project.pk,
+                acting_user=user,
+                uploaded=form.cleaned_data["file"],
+                caption=form.cleaned_data["caption"],
+                kind=kind,
+            )
+        except NotFound as exc:
+            raise Http404 from exc
+        except Forbidden as exc:
+            return _forbidden(request, project, exc)
+        except DomainError as exc:
+            rest = bind_domain_errors(exc.errors, form)
+            if rest or not exc.errors:
+                messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The file is added."))
+            return redirect(_safe_next(request, reverse("project-detail", args=[project.pk]) + "#evidence"))
+    context = _detail_context(request, pk, upload_form=form)
+    return render(request, "approvals/project_detail.html", context, status=422)
+
+
+@login_required
+def evidence_download(request: HttpRequest, pk: int, eid: int) -> HttpResponseBase:
+    try:
+        evidence = selectors.evidence_get_visible(request.user, pk, eid)
+    except NotFound as exc:
+        raise Http404 from exc
+    try:
+        handle = evidence.file.open("rb")
+    except (FileNotFoundError, OSError) as exc:
+        raise Http404 from exc
+    name = os.path.basename(evidence.file.name)
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return FileResponse(
+        handle,
+        as_attachment=content_type not in SAFE_INLINE_TYPES,
+        filename=name,
+        content_type=content_type,
+    )
+
+
+# --- One page per transition --------------------------------------------------------------
+
+
+@dataclass
+class ActionPage:
+    """Everything one transition's page needs; ``form`` and ``formset`` keep what was typed."""
+
+    name: str
+    project: Project
+    form: forms.Form
+    formset: BaseSpendLineFormSet | None = None
+    row_of_line: tuple[int, ...] = ()
+    evidence: tuple[FileItem, ...] = ()
+
+
+def _evidence_of(project: Project, kind: str) -> list[FileItem]:
+    files = project.evidence_files.filter(kind=kind).select_related("uploaded_by").order_by("id")
+    return [FileItem(e) for e in files]
+
+
+def _build_page(request: HttpRequest, name: str, project: Project) -> ActionPage:
+    data = request.POST if request.method == "POST" else None
+    files = request.FILES if request.method == "POST" else None
+    if name == "implement":
+        evidence = _evidence_of(project, EvidenceFile.Kind.EVIDENCE)
+        choices = [(str(e.pk), e.name) for e in evidence]
+        initial: dict[str, Any] = {
+            "activities_done": project.activities_done,
+            "villages_reached": project.villages_reached,
+            "households_reached": project.households_reached,
+            "evidence": [str(e.pk) for e in evidence],
+        }
+        form: forms.Form = ImplementForm(data, files, initial=initial, evidence_choices=choices)
+        existing = [
+            {"description": s.description, "category": s.category, "amount": s.amount}
+            for s in project.spend_lines.all()
+        ]
+        formset_class = spend_line_formset(extra=2 if existing else 5)
+        formset = formset_class(data, initial=existing or None, prefix="lines")
+        return ActionPage(name, project, form, formset=formset, evidence=tuple(evidence))
+    if name == "monitor":
+        photos = _evidence_of(project, EvidenceFile.Kind.MONITORING_PHOTO)
+        return ActionPage(name, project, MonitorForm(data, files), evidence=tuple(photos))
+    if name == "report":
+        initial = {"result_narrative": project.result_narrative}
+        return ActionPage(name, project, ReportForm(data, initial=initial))
+    return ActionPage(name, project, TransitionForm(data, comment_required=name in svc.COMMENT_REQUIRED))
+
+
+def _add_files(
+    request: HttpRequest, project: Project, uploads: list[Any], caption: str, kind: str
+) -> list[EvidenceFile]:
+    return [
+        svc.evidence_add(project=project.pk, acting_user=request.user, uploaded=u, caption=caption, kind=kind)
+        for u in uploads
+    ]
+
+
+def _perform(request: HttpRequest, page: ActionPage) -> None:
+    """Call the transition's service with what the form parsed (files are added first)."""
+    user = request.user
+    data = page.form.cleaned_data
+    comment = data.get("comment", "")
+    pk = page.project.pk
+    if page.name == "implement":
+        assert page.formset is not None and isinstance(page.form, ImplementForm)
+        added = _add_files(request, page.project, data["new_files"], data["new_caption"], "evidence")
+        ids = [int(i) for i in data["evidence"]] + [e.pk for e in added]
+        numbered = page.formset.lines()
+        page.row_of_line = tuple(row for row, _line in numbered)
+        record = page.form.implementation([line for _row, line in numbered], ids)
+        svc.project_implement(project=pk, acting_user=user, record=record, comment=comment)
+    elif page.name == "monitor":
+        _add_files(request, page.project, data["photos"], data["photo_caption"], "monitoring_photo")
+        svc.project_monitor(
+            project=pk,
+            acting_user=user,
+            findings=data["findings"],
+            recommendations=data.get("recommendations", ""),
+            comment=comment,
+        )
+    elif page.name == "report":
+        svc.project_report(
+            project=pk, acting_user=user, result_narrative=data["result_narrative"], comment=comment
+        )
+    else:
+        svc.TRANSITION_SERVICES[page.name](project=pk, acting_user=user, comment=comment)  # type: ignore[operator]
+
+
+def _uploaded_in_failed_post(request: HttpRequest, page: ActionPage) -> ActionPage:
+    """After a failed post that already stored new files, show them ticked in a fresh list."""
+    if page.name != "implement" or not isinstance(page.form, ImplementForm):
+        if page.name == "monitor":
+            page.evidence = tuple(_evidence_of(page.project, EvidenceFile.Kind.MONITORING_PHOTO))
+        return page
+    evidence = _evidence_of(page.project, EvidenceFile.Kind.EVIDENCE)
+    known = {str(e.pk) for e in page.evidence}
+    field = page.form.fields["evidence"]
+    assert isinstance(field, forms.MultipleChoiceField)
+    field.choices = [(str(e.pk), e.name) for e in evidence]
+    ticked = set(request.POST.getlist("evidence")) | {str(e.pk) for e in evidence if str(e.pk) not in known}
+    data = request.POST.copy()
+    data.setlist("evidence", sorted(ticked))
+    page.form.data = data
+    page.evidence = tuple(evidence)
+    return page
+
+
+@login_required
+def project_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    if name not in svc.TRANSITION_SERVICES:
+        raise Http404
+    user = request.user
+    project = _visible_project(user, pk)
+    try:
+        svc.transition_precheck(project=project.pk, acting_user=user, action=name)
+    except NotFound as exc:
+        raise Http404 from exc
+    except Forbidden as exc:
+        return _forbidden(request, project, exc)
+    except DomainError as exc:
+        return _unavailable(request, project, name, exc)
+    page = _build_page(request, name, project)
+    status = 200
+    problems: list[dict[str, Any]] = []
+    alert = ""
+    if request.method == "POST":
+        valid = page.form.is_valid() and (page.formset is None or page.formset.is_valid())
+        if valid:
+            try:
+                _perform(request, page)
+            except NotFound as exc:
+                raise Http404 from exc
+            except Forbidden as exc:
+                return _forbidden(request, project, exc)
+            except DomainError as exc:
+                alert = str(exc)
+                if isinstance(exc, RuleViolation):
+                    problems = list(exc.errors)
+                else:
+                    problems = bind_domain_errors(exc.errors, page.form, page.formset, page.row_of_line)
+                status = exc.status if exc.status in (409, 422) else 422
+                page = _uploaded_in_failed_post(request, page)
+            else:
+                messages.success(request, str(SUCCESS_MESSAGES[name]))
+                return redirect("project-detail", pk=project.pk)
+        else:
+            status = 422
+            alert = _("Some fields are not valid.")
+            if request.FILES:
+                alert += " " + _("The files you chose were not stored; choose them again.")
+    return _render_action(request, page, status=status, alert=alert, problems=problems)
+
+
+def _render_action(
+    request: HttpRequest, page: ActionPage, *, status: int, alert: str, problems: list[dict[str, Any]]
+) -> HttpResponse:
+    project = page.project
+    template = {
+        "implement": "approvals/action_implement.html",
+        "monitor": "approvals/action_monitor.html",
+        "report": "approvals/action_report.html",
+    }.get(page.name, "approvals/action_form.html")
+    context: dict[str, Any] = {
+        "name": page.name,
+        "title": _action_label(page.name, project),
+        "help": TRANSITION_HELP[page.name],
+        "project": project,
+        "district_name": area_name(project.district),
+        "badge": STATE_BADGE.get(project.state, ""),
+        "form": page.form,
+        "formset": page.formset,
+        "evidence": page.evidence,
+        "alert": alert,
+        "problems": problems,
+        "danger": page.name in DANGEROUS,
+        "confirm": page.name in DANGEROUS,
+        "may_edit": page.name == "resubmit",
+    }
+    if page.name in ("approve", "resubmit"):
+        full = _project_for_page(project)
+        budget = selectors.budget_of(district_code=full.district_id, edition=full.edition)
+        context["rules"] = selectors.project_rule_results(full, committed_total=budget.committed)
+        context["budget"] = budget
+        context["budget_total"] = selectors.project_budget(full)
+    if page.name in ("monitor", "report"):
+        context["monitoring_records"] = list(
+            project.monitoring_records.select_related("inspector").order_by("id")
+        )
+    if page.name == "monitor":
+        context["spend_total"] = sum((line.amount for line in project.spend_lines.all()), Decimal("0.00"))
+        context["implementation_files"] = _evidence_of(project, EvidenceFile.Kind.EVIDENCE)
+    if page.name == "implement" and page.formset is not None:
+        context["budget_total"] = selectors.project_budget(_project_for_page(project))
+        if page.formset.is_bound:
+            context["spend_total"] = page.formset.total()
+        else:
+            context["spend_total"] = sum(
+                (Decimal(row.get("amount") or 0) for row in page.formset.initial or []), Decimal("0.00")
+            )
+    return render(request, template, context, status=status)
+
+
+def _unavailable(request: HttpRequest, project: Project, name: str, error: DomainError) -> HttpResponse:
+    return render(
+        request,
+        "approvals/action_unavailable.html",
+        {
+            "project": project,
+            "title": _action_label(name, project),
+            "message": str(error),
+            "badge": STATE_BADGE.get(project.state, ""),
+        },
+        status=409,
+    )
+
+
+# --- The district's submission --------------------------------------------------------------
+
+
+@dataclass
+class SubmissionRow:
+    project: Project
+    badge: str
+    ready: bool
+
+
+@login_required
+def district_submission(request: HttpRequest, code: str) -> HttpResponse:
+    user = request.user
+    try:
+        district = selectors.district_get_visible(user, code)
+    except NotFound as exc:
+        raise Http404 from exc
+    principal = access.principal_for(user)
+    may_submit = access.submit_grant(principal, district) is not None
+    edition = selectors.active_edition()
+    form = SubmissionForm(request.POST or None)
+    status = 200
+    alert = ""
+    if request.method == "POST":
+        if not may_submit:
+            return render(
+                request,
+                "approvals/action_denied.html",
+                {"project": None, "message": _("Only the district's chief may submit.")},
+                status=403,
+            )
+        if form.is_valid():
+            try:
+                submission = svc.district_submit(
+                    district=district.code, acting_user=user, comment=form.cleaned_data["comment"]
+                )
+            except NotFound as exc:
+                raise Http404 from exc
+            except DomainError as exc:
+                alert = str(exc)
+                status = exc.status if exc.status in (403, 409, 422) else 422
+            else:
+                messages.success(
+                    request,
+                    _("Version %(version)s of the district's report is submitted.")
+                    % {"version": submission.version},
+                )
+                return redirect("district-submission", code=district.code)
+    rows: list[SubmissionRow] = []
+    if edition is not None:
+        live = (
+            selectors.project_list_visible(user, district_id=district.code, edition=edition)
+            .exclude(state__in=RELEASED_STATES)
+            .prefetch_related(None)
+            .order_by("id")
+        )
+        rows = [
+            SubmissionRow(p, STATE_BADGE.get(p.state, ""), p.state in (State.REPORTED, State.SUBMITTED))
+            for p in live
+        ]
+    pending = [r for r in rows if r.project.state != State.SUBMITTED]
+    not_ready = [r for r in pending if not r.ready]
+    submissions = list(selectors.district_submissions(request.user, district.code))
+    return render(
+        request,
+        "approvals/district_submission.html",
+        {
+            "district": district,
+            "district_name": area_name(district),
+            "province_name": area_name(district.province),
+            "edition": edition,
+            "rows": rows,
+            "pending": pending,
+            "not_ready": not_ready,
+            "ready": bool(pending) and not not_ready,
+            "submissions": submissions,
+            "may_submit": may_submit,
+            "form": form,
+            "alert": alert,
+        },
+        status=status,
+    )
+
+
+urlpatterns = [
+    path("projects/", project_list, name="project-list"),
+    path("projects/<int:pk>/", project_detail, name="project-detail"),
+    path("projects/<int:pk>/comment/", project_comment, name="project-comment"),
+    path("projects/<int:pk>/evidence/", evidence_upload, name="evidence-upload"),
+    path("projects/<int:pk>/evidence/<int:eid>/", evidence_download, name="evidence-download"),
+    path("projects/<int:pk>/actions/<str:name>/", project_action, name="project-action"),
+    path("districts/<str:code>/submission/", district_submission, name="district-submission"),
+]

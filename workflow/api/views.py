@@ -396,13 +396,7 @@ class DistrictSubmissionApi(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[DistrictSubmission]:
         if getattr(self, "swagger_fake_view", False):
             return DistrictSubmission.objects.none()
-        district = selectors.district_get_visible(self.request.user, self.kwargs["code"])
-        return (
-            DistrictSubmission.objects.filter(district=district)
-            .select_related("edition", "submitted_by")
-            .prefetch_related("projects")
-            .order_by("-submitted_at")
-        )
+        return selectors.district_submissions(self.request.user, self.kwargs["code"])
 
     @extend_schema(request=s.CommentSerializer, responses={201: s.SubmissionSerializer})
     def post(self, request: Request, code: str) -> Response:
