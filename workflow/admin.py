@@ -1,0 +1,735 @@
+"""The admin site. Every change made here goes through a service and is audited.
+
+* Role memberships: ``services.roles.role_grant`` / ``role_revoke`` (a membership is never edited
+  in place: revoke it and grant a new one).
+* Programme editions: ``services.programme.edition_create`` / ``edition_update``.
+* Everything else an administrator may change (inspection regions, bank entries, the names of
+  areas, user accounts and groups): ``services.admin_changes`` (``admin_change`` /
+  ``admin_delete`` events).
+* Audit events and projects are read-only here; a project's state changes only through the
+  workflow. Delegations can be looked at and revoked.
+* The project bank can be imported from a CSV or XLSX file (all or nothing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.db import router, transaction
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.models import Process, Task
+
+from workflow import access, importers
+from workflow.errors import NotFound
+from workflow.models import (
+    AreaKind,
+    AuditEvent,
+    BankEntry,
+    BudgetLine,
+    Delegation,
+    Dimension,
+    District,
+    Edition,
+    Holiday,
+    InspectionRegion,
+    Project,
+    Province,
+    Role,
+    RoleMembership,
+    Subdistrict,
+)
+from workflow.models.roles import ROLE_AREA_KIND
+from workflow.services import admin_changes, programme, roles
+from workflow.templatetags.rolemodel import date_hint, thaidate, thaidatetime
+from workflow.web.forms import BEDateField
+
+User = get_user_model()
+
+admin.site.site_header = _("Role Model Workflow: administration")
+admin.site.site_title = _("Role Model Workflow administration")
+admin.site.index_title = _("Roles, areas, programme and project bank")
+
+date_hint_lazy = lazy(date_hint, str)
+BANK_UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+
+
+def is_admin(request: HttpRequest) -> bool:
+    """Whether the user holds the administrator role (or is a superuser)."""
+    return access.admin_grant(access.principal_for(request.user)) is not None
+
+
+# --- Shared behaviour ---------------------------------------------------------------------------
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Saves and deletes through ``services.admin_changes``: one audit event per change.
+
+    Only administrators (``access.admin_grant``) may add, change or delete.
+    """
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and is_admin(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and is_admin(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and is_admin(request)
+
+    def changed_fields(self, form: forms.ModelForm) -> list[str]:
+        return list(form.changed_data)
+
+    def changed_m2m(self, form: forms.ModelForm) -> dict[str, Any]:
+        many = {f.name for f in self.model._meta.many_to_many}
+        return {name: form.cleaned_data[name] for name in form.changed_data if name in many}
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        fields = self.changed_fields(form)
+        if change and not fields:
+            return  # nothing changed: nothing to save, nothing to record
+        admin_changes.admin_object_save(
+            acting_user=request.user,
+            obj=obj,
+            changed_fields=fields,
+            is_new=not change,
+            m2m=self.changed_m2m(form),
+        )
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # The many-to-many values were saved (and recorded) by the service in save_model.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        admin_changes.admin_object_delete(acting_user=request.user, obj=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            for obj in queryset:
+                admin_changes.admin_object_delete(acting_user=request.user, obj=obj)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewing only: no add, change or delete, whatever the user's Django permissions."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# --- Areas: viewed, and only their names edited ---------------------------------------------------
+
+
+class AreaAdmin(AuditedAdmin):
+    name_fields = ("name_th", "name_en")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.concrete_fields if f.name not in self.name_fields]
+
+
+@admin.register(Province)
+class ProvinceAdmin(AreaAdmin):
+    list_display = ("code", "name_th", "name_en")
+    search_fields = ("code", "name_th", "name_en")
+    fields = ("code", "name_th", "name_en")
+
+
+@admin.register(District)
+class DistrictAdmin(AreaAdmin):
+    list_display = ("code", "name_th", "name_en", "province", "is_programme_district")
+    list_filter = ("is_programme_district", "province")
+    list_select_related = ("province",)
+    search_fields = ("code", "name_th", "name_en")
+    fields = ("code", "province", "name_th", "name_en", "is_programme_district")
+
+
+@admin.register(Subdistrict)
+class SubdistrictAdmin(AreaAdmin):
+    list_display = ("code", "name_th", "name_en", "district", "postal_code")
+    list_select_related = ("district",)
+    search_fields = ("code", "name_th", "name_en")
+    fields = ("code", "district", "name_th", "name_en", "postal_code")
+
+
+@admin.register(InspectionRegion)
+class InspectionRegionAdmin(AuditedAdmin):
+    list_display = ("code", "name", "province_count")
+    search_fields = ("code", "name")
+    filter_horizontal = ("provinces",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[InspectionRegion]:
+        return super().get_queryset(request).annotate(province_count=Count("provinces"))
+
+    @admin.display(description=_("provinces"), ordering="province_count")
+    def province_count(self, obj: Any) -> int:
+        return int(getattr(obj, "province_count", 0))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("code",) if obj is not None else ()
+
+
+# --- Role memberships ------------------------------------------------------------------------------
+
+
+class RoleMembershipForm(forms.ModelForm):
+    """The area must be of the kind the role is held over (a clear error beside the field)."""
+
+    valid_from = BEDateField(label=_("valid from"), required=False, help_text=date_hint_lazy())
+    valid_until = BEDateField(label=_("valid until"), required=False, help_text=date_hint_lazy())
+
+    class Meta:
+        model = RoleMembership
+        fields = ["user", "role", "district", "province", "region", "valid_from", "valid_until"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        role = cleaned.get("role")
+        if role in ROLE_AREA_KIND:
+            kind = ROLE_AREA_KIND[role]
+            values = {"role": Role(role).label, "kind": AreaKind(kind).label}
+            for name in ("district", "province", "region"):
+                if name not in self.fields or self.fields[name].disabled:
+                    continue
+                value = cleaned.get(name)
+                if name == kind and value is None:
+                    self.add_error(
+                        name,
+                        _("Choose one: the role %(role)s is held over an area of this kind (%(kind)s).")
+                        % values,
+                    )
+                elif name != kind and value is not None:
+                    self.add_error(
+                        name,
+                        _("Leave this empty: the role %(role)s is held over this kind of area: %(kind)s.")
+                        % values,
+                    )
+            district = cleaned.get("district")
+            if district is not None and kind == AreaKind.DISTRICT and not district.is_programme_district:
+                self.add_error("district", _("Bangkok's khet are not programme districts."))
+        valid_from, valid_until = cleaned.get("valid_from"), cleaned.get("valid_until")
+        if valid_from and valid_until and valid_from > valid_until:
+            self.add_error("valid_until", _("The end of validity is before its start."))
+        return cleaned
+
+
+class MembershipInlineForm(RoleMembershipForm):
+    """Existing memberships are shown but not editable (revoke with "Delete", grant anew)."""
+
+    class Meta(RoleMembershipForm.Meta):
+        fields = ["role", "district", "province", "region", "valid_from", "valid_until"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for field in self.fields.values():
+                field.disabled = True
+
+
+class RoleMembershipInline(admin.TabularInline):
+    model = RoleMembership
+    form = MembershipInlineForm
+    fk_name = "user"
+    extra = 1
+    autocomplete_fields = ("district", "province", "region")
+    readonly_fields = ("granted_by", "created_at")
+    fields = (
+        "role",
+        "district",
+        "province",
+        "region",
+        "valid_from",
+        "valid_until",
+        "granted_by",
+        "created_at",
+    )
+    verbose_name_plural = _("role memberships (existing ones cannot be edited: delete and add anew)")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_add_permission(request, obj) and is_admin(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and is_admin(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and is_admin(request)
+
+
+def _revoke(acting_user: Any, membership: RoleMembership) -> None:
+    """Revoke through the service (which removes every membership of that role over that area)."""
+    try:
+        roles.role_revoke(
+            acting_user=acting_user,
+            user=membership.user,
+            role=membership.role,
+            area_code=membership.area_code,
+        )
+    except NotFound:
+        pass  # already removed together with an identical membership
+
+
+def _grant(acting_user: Any, user: Any, membership: RoleMembership) -> RoleMembership:
+    return roles.role_grant(
+        acting_user=acting_user,
+        user=user,
+        role=membership.role,
+        area_code=membership.area_code,
+        valid_from=membership.valid_from,
+        valid_until=membership.valid_until,
+    )
+
+
+@admin.register(RoleMembership)
+class RoleMembershipAdmin(admin.ModelAdmin):
+    form = RoleMembershipForm
+    list_display = ("user", "role", "area", "valid_from", "valid_until", "granted_by", "created_at")
+    list_filter = ("role",)
+    list_select_related = ("user", "district", "province", "region", "granted_by")
+    search_fields = ("user__username", "district__code", "province__code", "region__code")
+    autocomplete_fields = ("user", "district", "province", "region")
+    readonly_fields = ("granted_by", "created_at")
+    ordering = ("user__username", "role")
+
+    @admin.display(description=_("area"))
+    def area(self, obj: RoleMembership) -> str:
+        area = obj.district or obj.province or obj.region
+        return f"{obj.area_code} {area}" if area is not None else obj.area_code
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and is_admin(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and is_admin(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and is_admin(request)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None:
+            # A grant is not edited in place: delete it (revoke) and add a new one (grant).
+            return [*RoleMembershipForm.Meta.fields, "granted_by", "created_at"]
+        return self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: RoleMembership, form: Any, change: bool) -> None:
+        if change:
+            return  # every field is read-only
+        membership = _grant(request.user, obj.user, obj)
+        obj.pk = membership.pk
+        obj.granted_by = membership.granted_by
+        obj.created_at = membership.created_at
+
+    def delete_model(self, request: HttpRequest, obj: RoleMembership) -> None:
+        _revoke(request.user, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[RoleMembership]) -> None:
+        with transaction.atomic(using=router.db_for_write(RoleMembership)):
+            for membership in queryset.select_related("user"):
+                _revoke(request.user, membership)
+
+
+# --- Users and groups -------------------------------------------------------------------------------
+
+PASSWORD_FORM_FIELDS = frozenset({"password", "password1", "password2", "usable_password"})
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class UserAdmin(AuditedAdmin, BaseUserAdmin):
+    inlines = [RoleMembershipInline]
+
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.inlines if obj is not None else []
+
+    def changed_fields(self, form: forms.ModelForm) -> list[str]:
+        names = [name for name in form.changed_data if name not in PASSWORD_FORM_FIELDS]
+        if PASSWORD_FORM_FIELDS & set(form.changed_data):
+            names.append("password")
+        return names
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not RoleMembership:
+            super().save_formset(request, form, formset, change)
+            return
+        formset.save(commit=False)
+        for membership in formset.deleted_objects:
+            _revoke(request.user, membership)
+        for membership in formset.new_objects:
+            _grant(request.user, form.instance, membership)
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        # The change of password and its audit event commit together.
+        with transaction.atomic(using=router.db_for_write(User)):
+            return super().user_change_password(request, id, form_url)
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name == "auth_user_password_change":
+            admin_changes.admin_object_save(
+                acting_user=request.user, obj=obj, changed_fields=["password"], is_new=False
+            )
+        return super().log_change(request, obj, message)
+
+
+@admin.register(Group)
+class GroupAdmin(AuditedAdmin, BaseGroupAdmin):
+    pass
+
+
+# --- Programme editions ----------------------------------------------------------------------------
+
+
+class EditionForm(forms.ModelForm):
+    # Not the model field itself: the service ends the other active edition when this one is
+    # activated, which the model's "one active edition" constraint would refuse in the form.
+    active = forms.BooleanField(
+        label=_("active"),
+        required=False,
+        help_text=_("Only one edition is active at a time; activating this one ends the other."),
+    )
+    deadline = BEDateField(label=_("deadline"), help_text=date_hint_lazy())
+    dimensions = forms.MultipleChoiceField(
+        label=_("dimensions"),
+        choices=Dimension.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[choice.value for choice in Dimension],
+    )
+    budget_cap = forms.DecimalField(
+        label=_("budget cap per district (THB)"), min_value=0, max_digits=14, decimal_places=2
+    )
+
+    class Meta:
+        model = Edition
+        fields = ["code", "title", "budget_cap", "deadline", "dimensions", "central_email"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["active"] = self.instance.is_active
+
+    def clean_code(self) -> str:
+        code = str(self.cleaned_data["code"]).strip()
+        if self.instance.pk and code != self.instance.code and self.instance.projects.exists():
+            raise forms.ValidationError(_("The code of an edition with projects cannot change."))
+        return code
+
+
+@admin.register(Edition)
+class EditionAdmin(admin.ModelAdmin):
+    form = EditionForm
+    list_display = ("code", "title", "budget_cap", "deadline", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("code", "title")
+    fields = ("code", "title", "budget_cap", "deadline", "active", "dimensions", "central_email")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and is_admin(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and is_admin(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # editions are kept (their projects refer to them)
+
+    def save_model(self, request: HttpRequest, obj: Edition, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        values = {name: data[name] for name in programme.EDITABLE if name in data}
+        values["is_active"] = bool(data.get("active"))
+        if change:
+            changed = set(form.changed_data)
+            if "active" in changed:
+                changed.add("is_active")
+            values = {name: value for name, value in values.items() if name in changed}
+            edition = programme.edition_update(acting_user=request.user, edition=obj.pk, values=values)
+        else:
+            edition = programme.edition_create(acting_user=request.user, values=values)
+        obj.pk = edition.pk
+        obj.is_active = edition.is_active
+
+
+class HolidayForm(forms.ModelForm):
+    date = BEDateField(label=_("date"), help_text=date_hint_lazy())
+
+    class Meta:
+        model = Holiday
+        fields = ["date", "name"]
+
+
+@admin.register(Holiday)
+class HolidayAdmin(AuditedAdmin):
+    form = HolidayForm
+    list_display = ("day", "name")
+    search_fields = ("name",)
+    ordering = ("-date",)
+
+    @admin.display(description=_("date"), ordering="date")
+    def day(self, obj: Holiday) -> str:
+        return thaidate(obj.date)
+
+
+# --- Project bank ------------------------------------------------------------------------------------
+
+
+class BankImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("File (.csv or .xlsx)"),
+        help_text=_("The first line names the columns. Nothing is imported unless every line is valid."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        name = upload.name.lower()
+        if not (name.endswith(".csv") or name.endswith(".xlsx")):
+            raise forms.ValidationError(_("Choose a .csv or .xlsx file."))
+        if upload.size > BANK_UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(size)s MB.") % {"size": BANK_UPLOAD_MAX_BYTES // (1024 * 1024)}
+            )
+        return upload
+
+
+@admin.register(BankEntry)
+class BankEntryAdmin(AuditedAdmin):
+    list_display = (
+        "code",
+        "title",
+        "dimension",
+        "subdistrict",
+        "district",
+        "estimated_budget",
+        "source_year",
+    )
+    list_filter = ("dimension",)
+    list_select_related = ("subdistrict__district",)
+    search_fields = ("code", "title")
+    autocomplete_fields = ("subdistrict",)
+
+    @admin.display(description=_("district"), ordering="subdistrict__district")
+    def district(self, obj: BankEntry) -> Any:
+        return obj.subdistrict.district
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.model._meta
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name=f"{opts.app_label}_{opts.model_name}_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        extra = {"has_import_permission": self.has_import_permission(request), **(extra_context or {})}
+        return super().changelist_view(request, extra)
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = BankImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            acting_user: Any = request.user
+            try:
+                counts = importers.bank_import_file(
+                    fileobj=upload, filename=upload.name, acting_user=acting_user
+                )
+            except importers.ImportFailed as exc:
+                form.add_error("file", str(exc))
+            else:
+                messages.success(
+                    request,
+                    gettext("%(entries)s entries imported: %(created)s new, %(updated)s updated.") % counts,
+                )
+                opts = self.model._meta
+                return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "title": _("Import project bank entries"),
+            "columns": importers.BANK_COLUMNS,
+            "optional_columns": importers.BANK_OPTIONAL_COLUMNS,
+            "dimensions": [choice.value for choice in Dimension],
+        }
+        status = 422 if form.errors else 200
+        return TemplateResponse(request, "admin/workflow/bankentry/import.html", context, status=status)
+
+
+# --- Read-only: the audit trail and projects ---------------------------------------------------------
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "time",
+        "chain",
+        "chain_seq",
+        "actor_username",
+        "acting_for_username",
+        "role",
+        "action",
+        "object_type",
+        "object_id",
+        "district_id",
+        "project_id",
+        "is_late",
+    )
+    list_filter = ("action", "is_late")
+    search_fields = ("actor_username", "object_id", "chain")
+    ordering = ("-id",)
+    show_full_result_count = False
+    actions = None
+    fields = (
+        "chain",
+        "chain_seq",
+        "time",
+        "actor_username",
+        "acting_for_username",
+        "role",
+        "area_code",
+        "action",
+        "object_type",
+        "object_id",
+        "district",
+        "province",
+        "project",
+        "from_state",
+        "to_state",
+        "comment",
+        "is_late",
+        "rule_results",
+        "budget",
+        "payload",
+        "prev_hash",
+        "hash",
+    )
+
+    @admin.display(description=_("time"), ordering="created_at")
+    def time(self, obj: AuditEvent) -> str:
+        return thaidatetime(obj.created_at)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_view_permission(request, obj) and access.may_read_all_history(
+            access.principal_for(request.user)
+        )
+
+
+class BudgetLineInline(ReadOnlyInline):
+    model = BudgetLine
+    fields = ("position", "description", "category", "amount")
+
+
+@admin.register(Project)
+class ProjectAdmin(ReadOnlyAdmin):
+    list_display = ("id", "title", "district", "edition", "state", "created_by", "created_at", "history")
+    list_filter = ("state", "edition")
+    list_select_related = ("district", "edition", "created_by")
+    search_fields = ("title", "district__code", "district__name_th")
+    ordering = ("-id",)
+    inlines = [BudgetLineInline]
+    actions = None
+
+    @admin.display(description=_("history"))
+    def history(self, obj: Project) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("audit-project", args=[obj.pk]), gettext("timeline")
+        )
+
+
+# --- Delegations: viewed, and revoked -----------------------------------------------------------------
+
+
+@admin.register(Delegation)
+class DelegationAdmin(ReadOnlyAdmin):
+    list_display = ("delegate", "delegator", "role", "district", "starts_on", "ends_on", "revoked_at")
+    list_filter = ("role", ("revoked_at", admin.EmptyFieldListFilter))
+    list_select_related = ("delegate", "delegator", "district")
+    search_fields = ("delegate__username", "delegator__username", "district__code", "district__name_th")
+    actions = ["revoke"]
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return super(ReadOnlyAdmin, self).has_change_permission(request) and is_admin(request)
+
+    @admin.action(description=_("Revoke the selected delegations"), permissions=["revoke"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Delegation]) -> None:
+        revoked = 0
+        with transaction.atomic(using=router.db_for_write(Delegation)):
+            for delegation in queryset.filter(revoked_at__isnull=True).select_related("district"):
+                delegation.revoked_at = timezone.now()
+                admin_changes.admin_object_save(
+                    acting_user=request.user, obj=delegation, changed_fields=["revoked_at"], is_new=False
+                )
+                revoked += 1
+        messages.success(request, gettext("%(count)s delegations revoked.") % {"count": revoked})
+
+
+# --- viewflow's own admin pages: looked at, never changed here ------------------------------------
+# (tasks are claimed, released and assigned through ``approvals.services``, which audits them)
+
+
+def _read_only_registration(model: Any) -> None:
+    if not admin.site.is_registered(model):
+        return
+    existing = type(admin.site.get_model_admin(model))
+    admin.site.unregister(model)
+    admin.site.register(model, type(f"ReadOnly{existing.__name__}", (ReadOnlyAdmin, existing), {}))
+
+
+for _model in (Process, Task):
+    _read_only_registration(_model)
+
+
+# API tokens are issued through POST /api/v1/auth/token/ only; the admin would create them unaudited.
+try:
+    from rest_framework.authtoken.models import TokenProxy
+
+    admin.site.unregister(TokenProxy)
+except (ImportError, admin.sites.NotRegistered):  # pragma: no cover - DRF without the token admin
+    pass
