@@ -137,3 +137,32 @@ def test_inbox_fits_a_phone(phone, world):
     login(phone, "chief", f.PASSWORD)
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 360
+
+
+def test_auditor_filters_history_and_downloads_the_matching_csv(page, world):
+    import csv
+    import io
+
+    first = f.make_project(world.officer, world.entry)
+    second = f.make_project(world.officer, world.entry2)
+    f.make_project(world.other_officer, world.other_entry)
+    svc.project_approve(project=first, acting_user=world.chief, comment="อนุมัติ")
+    svc.project_return(project=second, acting_user=world.chief, comment="แก้ไขเป้าหมาย")
+    login(page, "auditor", f.PASSWORD)
+    page.goto("/audit/")
+    page.locator("#id_district").fill("5001")
+    page.locator("#id_actor").fill("chief")
+    page.locator("#id_since").fill(be(TODAY))
+    page.locator("#id_until").fill(be(TODAY))
+    page.locator("main form[method=get] button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/audit/\?.*district=5001.*"))
+    shown = page.locator("main table tbody tr")
+    assert shown.count() == 2
+    with page.expect_download() as download_info:
+        page.locator("a[href^='/audit/export.csv']").click()
+    content = download_info.value.path().read_bytes().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(content)))
+    expected = AuditEvent.objects.filter(district_id="5001", actor_username="chief")
+    assert sorted(int(r["sequence"]) for r in rows) == sorted(expected.values_list("id", flat=True))
+    assert {r["action"] for r in rows} == {"approve", "return"}
+    assert all(r["district"] == "5001" and r["actor"] == "chief" for r in rows)
