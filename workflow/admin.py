@@ -728,8 +728,9 @@ for _model in (Process, Task):
 
 # API tokens are issued through POST /api/v1/auth/token/ only; the admin would create them unaudited.
 try:
+    from django.contrib.admin.exceptions import NotRegistered
     from rest_framework.authtoken.models import TokenProxy
 
     admin.site.unregister(TokenProxy)
-except (ImportError, admin.sites.NotRegistered):  # pragma: no cover - DRF without the token admin
+except (ImportError, NotRegistered):  # pragma: no cover - DRF without the token admin
     pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -235,3 +236,32 @@ def evidence_get_visible(user: Any, project_pk: Any, evidence_pk: Any) -> Eviden
 
 def editions() -> QuerySet[Edition]:
     return Edition.objects.order_by("-code")
+
+
+def history_filter(
+    events: QuerySet[AuditEvent],
+    *,
+    district: str | None = None,
+    province: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    project: int | None = None,
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+) -> QuerySet[AuditEvent]:
+    """Events matching every given criterion: ``since`` inclusive, ``until`` exclusive."""
+    if district:
+        events = events.filter(district_id=district)
+    if province:
+        events = events.filter(province_id=province)
+    if actor:
+        events = events.filter(actor_username=actor)
+    if action:
+        events = events.filter(action=action)
+    if project is not None:
+        events = events.filter(project_id=project)
+    if since is not None:
+        events = events.filter(created_at__gte=since)
+    if until is not None:
+        events = events.filter(created_at__lt=until)
+    return events

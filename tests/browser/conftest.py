@@ -40,8 +40,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    # Package scope: Playwright's loop is closed before async tests elsewhere run.
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():

@@ -330,17 +330,36 @@ class ProjectHistoryApi(generics.ListAPIView):
 
 
 class HistoryFilter(django_filters.FilterSet):
-    district = django_filters.CharFilter(field_name="district_id")
-    province = django_filters.CharFilter(field_name="province_id")
-    actor = django_filters.CharFilter(field_name="actor_username")
-    action = django_filters.CharFilter(field_name="action")
-    project = django_filters.NumberFilter(field_name="project_id")
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    """Parses the query string; ``selectors.history_filter`` (shared with /audit/) filters."""
+
+    district = django_filters.CharFilter(method="_parsed_only")
+    province = django_filters.CharFilter(method="_parsed_only")
+    actor = django_filters.CharFilter(method="_parsed_only")
+    action = django_filters.CharFilter(method="_parsed_only")
+    project = django_filters.NumberFilter(method="_parsed_only")
+    since = django_filters.IsoDateTimeFilter(method="_parsed_only", help_text="inclusive")
+    until = django_filters.IsoDateTimeFilter(method="_parsed_only", help_text="exclusive")
 
     class Meta:
         model = AuditEvent
-        fields = ["district", "province", "actor", "action", "project"]
+        fields: list[str] = []
+
+    def _parsed_only(self, queryset: QuerySet[AuditEvent], name: str, value: Any) -> QuerySet[AuditEvent]:
+        return queryset
+
+    def filter_queryset(self, queryset: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
+        data = self.form.cleaned_data
+        project = data.get("project")
+        return selectors.history_filter(
+            queryset,
+            district=data.get("district") or None,
+            province=data.get("province") or None,
+            actor=data.get("actor") or None,
+            action=data.get("action") or None,
+            project=int(project) if project is not None else None,
+            since=data.get("since"),
+            until=data.get("until"),
+        )
 
 
 class HistoryApi(generics.ListAPIView):

@@ -50,7 +50,6 @@ from .audit_filters import (
     action_label,
     chains_visible,
     districts_named,
-    filter_history,
     province_choices,
 )
 
@@ -105,7 +104,7 @@ def _searched(request: HttpRequest) -> tuple[AuditFilterForm, QuerySet[AuditEven
     form = AuditFilterForm(request.GET, provinces=province_choices())
     if not form.is_valid():
         return form, events.none()
-    return form, filter_history(events, **form.criteria())
+    return form, selectors.history_filter(events, **form.criteria())
 
 
 def _query_without_page(request: HttpRequest) -> str:

@@ -1,7 +1,7 @@
 """Searching the audit trail: the filter (shared with the REST API if wanted), the search form,
 labels of the recorded actions, and the reads of the chain page.
 
-``filter_history`` is the one place that turns search criteria into a queryset filter; the
+``workflow.selectors.history_filter`` is the one place that turns search criteria into a queryset filter; the
 pages call it with what the form read, and ``workflow/api/views.py::HistoryFilter`` can call it
 too (its ``since``/``until`` mean the same: ``since`` inclusive, ``until`` exclusive).
 """
@@ -60,35 +60,6 @@ ACTION_LABELS: dict[str, Promise] = {
 def action_label(code: str) -> str:
     label = ACTION_LABELS.get(code)
     return str(label) if label is not None else code
-
-
-def filter_history(
-    events: QuerySet[AuditEvent],
-    *,
-    district: str | None = None,
-    province: str | None = None,
-    actor: str | None = None,
-    action: str | None = None,
-    project: int | None = None,
-    since: datetime.datetime | None = None,
-    until: datetime.datetime | None = None,
-) -> QuerySet[AuditEvent]:
-    """Events matching every given criterion: ``since`` inclusive, ``until`` exclusive."""
-    if district:
-        events = events.filter(district_id=district)
-    if province:
-        events = events.filter(province_id=province)
-    if actor:
-        events = events.filter(actor_username=actor)
-    if action:
-        events = events.filter(action=action)
-    if project is not None:
-        events = events.filter(project_id=project)
-    if since is not None:
-        events = events.filter(created_at__gte=since)
-    if until is not None:
-        events = events.filter(created_at__lt=until)
-    return events
 
 
 def start_of_day(day: datetime.date) -> datetime.datetime:
@@ -168,7 +139,7 @@ class AuditFilterForm(DescribedErrorsMixin, forms.Form):
         return cleaned
 
     def criteria(self) -> dict[str, Any]:
-        """The keyword arguments of :func:`filter_history` (whole days, both ends inclusive)."""
+        """The keyword arguments of :func:`workflow.selectors.history_filter` (whole days, both ends inclusive)."""
         data = self.cleaned_data
         since: datetime.date | None = data.get("since")
         until: datetime.date | None = data.get("until")

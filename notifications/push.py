@@ -1,0 +1,117 @@
+"""Websocket pushes through the channel layer: a hint that something changed, never the truth.
+
+Every user's sockets join the group ``user.<id>``. The layer is at-most-once and may be down
+(Redis restarting): a failed push is logged and dropped, never raised, because the rows are
+in the database and the client catches up from them by id. Call these functions only after
+commit (``transaction.on_commit``), so a client that is told about a row can also read it.
+
+Messages on the layer (``type`` names the consumer's handler) and what the socket sends on:
+
+* ``notification.push`` → ``{"type": "notification", "notification": {...}}``
+* ``task.update``       → ``{"type": "task.update", "task_id", "project_id", "status", "owner",
+  "owner_name"}`` (transient, not stored)
+* ``notification.read`` → ``{"type": "read", "ids": [...], "all": bool, "unread_count": n}``
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from .models import Notification
+
+logger = logging.getLogger(__name__)
+
+# A push that takes longer than this (a hung Redis) is abandoned; the rows remain.
+PUSH_TIMEOUT_SECONDS = 3.0
+
+
+def group_for(user_id: Any) -> str:
+    return f"user.{int(user_id)}"
+
+
+def notification_payload(notification: Notification) -> dict[str, Any]:
+    """The notice as the socket and the REST API show it (the same keys in both)."""
+    from .serializers import NotificationSerializer
+
+    return dict(NotificationSerializer(notification).data)
+
+
+async def _send_all(layer: Any, messages: Sequence[tuple[str, dict[str, Any]]]) -> int:
+    sent = 0
+    for group, message in messages:
+        await layer.group_send(group, message)
+        sent += 1
+    return sent
+
+
+def send(messages: Sequence[tuple[str, dict[str, Any]]]) -> int:
+    """Send each ``(group, message)``; return how many went out. Never raises.
+
+    The first failure stops the batch: when the layer is down every further push would fail
+    too (each after its own timeout).
+    """
+    if not messages:
+        return 0
+    layer = get_channel_layer()
+    if layer is None:
+        return 0
+
+    async def run() -> int:
+        return await asyncio.wait_for(_send_all(layer, messages), timeout=PUSH_TIMEOUT_SECONDS)
+
+    try:
+        return int(async_to_sync(run)())
+    except Exception:
+        logger.warning(
+            "websocket push failed; %d message(s) dropped (clients catch up from the database)",
+            len(messages),
+            exc_info=True,
+        )
+        return 0
+
+
+def push_notifications(notifications: Iterable[Notification]) -> int:
+    """One message per notice to its recipient's sockets."""
+    messages = [
+        (group_for(n.recipient_id), {"type": "notification.push", "notification": notification_payload(n)})
+        for n in notifications
+    ]
+    return send(messages)
+
+
+def push_task_update(
+    *,
+    user_ids: Iterable[Any],
+    task_id: Any,
+    project_id: Any,
+    status: str,
+    owner_id: Any = None,
+    owner_name: str = "",
+) -> int:
+    """Tell the candidates of a task that it was claimed, released, assigned or completed."""
+    message = {
+        "type": "task.update",
+        "task_id": task_id,
+        "project_id": project_id,
+        "status": str(status),
+        "owner": owner_id,
+        "owner_name": owner_name,
+    }
+    return send([(group_for(uid), message) for uid in sorted(set(user_ids)) if uid is not None])
+
+
+def push_read(*, user_id: Any, ids: Sequence[int], all_read: bool, unread_count: int) -> int:
+    """Tell the user's other tabs that notices were read, with the new unread count."""
+    message = {
+        "type": "notification.read",
+        "ids": list(ids),
+        "all": all_read,
+        "unread_count": unread_count,
+    }
+    return send([(group_for(user_id), message)])
