@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from workflow import access, flows
+from workflow import access, flows, schedule
 from workflow.errors import NotFound
 from workflow.models import Delegation, District, Role, RoleMembership
 
@@ -51,7 +51,12 @@ def task_list_for(user: Any) -> QuerySet[Task]:
     principal = access.principal_for(user)
     mine = Q(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED])
     claimable = Q(status=STATUS.NEW)
-    return task_base_queryset().filter(_scope(principal) & (mine | claimable)).order_by("created", "id")
+    return (
+        task_base_queryset()
+        .filter(_scope(principal) & (mine | claimable))
+        .annotate(due_date=due_date_expression())
+        .order_by("created", "id")
+    )
 
 
 def task_get_visible(user: Any, pk: Any, *, for_update: bool = False) -> Task:
@@ -68,18 +73,20 @@ def task_get_visible(user: Any, pk: Any, *, for_update: bool = False) -> Task:
 
 # --- Due dates ----------------------------------------------------------------------------
 
-# The database form of ``task_due_date`` (filtering and sorting); change both together.
-DUE_DATE_FIELD = f"{PROJECT}edition__deadline"
+
+def due_date_expression() -> Any:
+    """The database form of ``task_due_date`` (see ``workflow.schedule.task_due_date_expression``)."""
+    return schedule.task_due_date_expression(PROJECT)
 
 
 def task_due_date(task: Task) -> datetime.date:
-    """The day a task is due. For now the deadline of the project's edition.
-
-    The one place that says what a task's due date is (reminders will refine it). Lists
-    filter and sort on ``DUE_DATE_FIELD``, its database form, which must say the same.
-    """
-    deadline: datetime.date = task.process.projectprocess.project.edition.deadline
-    return deadline
+    """The day a task is due: its step's date in the edition's schedule (``workflow.schedule``,
+    Thai working days counted back from the deadline). Lists annotate it as ``due_date``."""
+    annotated = getattr(task, "due_date", None)
+    if annotated is not None:
+        return annotated
+    project = task.process.projectprocess.project
+    return schedule.step_due_date(project.edition, flows.step_name(task))
 
 
 def task_is_overdue(task: Task, today: datetime.date | None = None) -> bool:
@@ -134,7 +141,7 @@ def task_inbox(user: Any, filters: InboxFilters | None = None) -> QuerySet[Task]
         district_open = _district_queue(principal) & Q(status__in=flows.ACTIVE_STATUSES)
         mine = Q(owner=user, status__in=CLAIMED_STATUSES) | Q(status=STATUS.NEW)
         qs = task_base_queryset().filter((_scope(principal) & mine) | district_open)
-    qs = qs.annotate(due_date=F(DUE_DATE_FIELD))
+    qs = qs.annotate(due_date=due_date_expression())
     if filters.step in flows.STEP_ROLE:
         qs = qs.filter(flow_task=flows.step_node(filters.step))
     if filters.province:

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
 from rest_framework import serializers
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from workflow import flows, selectors
+
+from . import selectors as tasks
 
 
 class TaskProjectSerializer(serializers.Serializer):
@@ -52,10 +53,10 @@ class TaskSerializer(serializers.Serializer):
         return bool(task.status == STATUS.NEW)
 
     def get_due_date(self, task: Task) -> str:
-        return self._project(task).edition.deadline.isoformat()
+        return tasks.task_due_date(task).isoformat()
 
     def get_overdue(self, task: Task) -> bool:
-        return bool(timezone.localdate() > self._project(task).edition.deadline)
+        return tasks.task_is_overdue(task)
 
     def get_project(self, task: Task) -> dict[str, Any]:
         return dict(TaskProjectSerializer(self._project(task)).data)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
+from django.db.models import Case, DateField, F, Q, Value, When
+
 from .models import Edition, Holiday
 from .models.programme import default_step_lead_days
 
@@ -82,3 +84,35 @@ def due_dates(edition: Edition, holidays: frozenset[datetime.date] | None = None
 
 def step_due_date(edition: Edition, step: str) -> datetime.date:
     return due_dates(edition)[step]
+
+
+def due_table(editions: Iterable[Edition]) -> dict[tuple[int, str], datetime.date]:
+    """Due date of every (edition id, step), with one query for the holidays of all of them."""
+    editions = list(editions)
+    if not editions:
+        return {}
+    span = max(
+        sum(int(v) for v in {**default_step_lead_days(), **(e.step_lead_days or {})}.values())
+        for e in editions
+    )
+    start = min(e.deadline for e in editions) - datetime.timedelta(days=span * 2 + 30)
+    holidays = holidays_between(start, max(e.deadline for e in editions))
+    return {(e.pk, step): due for e in editions for step, due in due_dates(e, holidays).items()}
+
+
+def task_due_date_expression(project_prefix: str) -> Case:
+    """Due dates of viewflow tasks as one SQL CASE over (edition, step), for filtering and sorting.
+
+    ``project_prefix`` reaches the project from the task (``process__projectprocess__project__``).
+    Two queries (editions, holidays) however many tasks there are.
+    """
+    from . import flows
+
+    whens = [
+        When(
+            Q(**{f"{project_prefix}edition_id": edition_id}) & Q(flow_task=flows.step_node(step)),
+            then=Value(due),
+        )
+        for (edition_id, step), due in due_table(Edition.objects.all()).items()
+    ]
+    return Case(*whens, default=F(f"{project_prefix}edition__deadline"), output_field=DateField())

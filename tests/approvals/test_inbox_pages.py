@@ -17,7 +17,7 @@ from viewflow.workflow.status import STATUS
 
 from approvals import selectors
 from tests import factories as f
-from workflow import flows
+from workflow import flows, schedule
 from workflow.dates import format_date
 from workflow.models import AuditEvent, Delegation, Edition, Project, Role, State
 from workflow.services import projects as svc
@@ -96,10 +96,13 @@ def test_chief_sees_the_review_of_their_district_only(world):
     assert "Mueang Chiang Mai" in row and "Chiang Mai" in row
     assert "Unclaimed" in row
     assert "12,345.00" in row
+    # The review is due when implementation must start: the edition's schedule in working days.
+    review_due = schedule.step_due_date(world.edition, "review")
+    assert review_due < world.edition.deadline
     with translation.override("en"):
-        due = format_date(world.edition.deadline)
-    assert due in row and str(world.edition.deadline.year) in due  # CE in English
-    assert "120 days left" in row
+        due = format_date(review_due)
+    assert due in row and str(review_due.year) in due  # CE in English
+    assert f"{(review_due - timezone.localdate()).days} days left" in row
     assert "Check dam" not in page
     assert f"task-{task_of(theirs).pk}" not in page
     assert "1 task" in page and "1 to claim" in page
@@ -159,10 +162,16 @@ def test_filters_narrow_the_list(chief_of_two):
     assert titles(none) == [] and "No task matches these filters." in none
     assert len(titles(html(get(w.chief, overdue="no")))) == 3
 
-    Edition.objects.update(deadline=timezone.localdate() - datetime.timedelta(days=3))
+    # With no working days left for the later steps, the review is due on the deadline itself.
+    Edition.objects.update(
+        deadline=timezone.localdate() - datetime.timedelta(days=3),
+        step_lead_days={"submit": 0, "report": 0, "monitor": 0, "implement": 0, "review": 0},
+    )
     late = html(get(w.chief, overdue="yes"))
     assert len(titles(late)) == 3
-    assert "Overdue by 3 days" in row_of(late, task_of(w.pond))
+    due = schedule.step_due_date(Edition.objects.get(pk=w.edition.pk), "review")
+    overdue_days = (timezone.localdate() - due).days
+    assert f"Overdue by {overdue_days} days" in row_of(late, task_of(w.pond))
     assert "3 overdue" in late
     assert titles(html(get(w.chief, overdue="no"))) == []
 
