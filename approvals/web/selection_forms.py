@@ -29,6 +29,7 @@ from workflow.models import (
     TrainingKind,
 )
 from workflow.rules import DO_ITEMS, DONT_CATEGORIES, RULES, money
+from workflow.services import projects as svc_projects
 from workflow.services.projects import LineInput, ProjectInput
 from workflow.web.forms import BEDateField
 
@@ -344,21 +345,7 @@ def initial_from_entry(entry: Any) -> dict[str, Any]:
 
 
 def initial_from_project(project: Project) -> dict[str, Any]:
-    initial: dict[str, Any] = {
-        name: getattr(project, name)
-        for name in (
-            "title",
-            "dimension",
-            "dimension_other",
-            "target_villages",
-            "target_households",
-            "start_date",
-            "end_date",
-            "primary_objective",
-            "training_kind",
-            "training_target_local",
-        )
-    }
+    initial: dict[str, Any] = {name: getattr(project, name) for name in svc_projects.SIMPLE_FIELDS}
     initial["subdistricts"] = [s.code for s in project.subdistricts.all()]
     for item, value in project.do_checklist.items():
         initial[f"do_{item}"] = value

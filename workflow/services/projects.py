@@ -239,6 +239,20 @@ def _check_rules(
     return [r.snapshot() for r in results]
 
 
+# The project's own fields a client sets directly (lines, subdistricts and the checklist apart).
+SIMPLE_FIELDS = (
+    "title",
+    "dimension",
+    "dimension_other",
+    "target_villages",
+    "target_households",
+    "start_date",
+    "end_date",
+    "primary_objective",
+    "training_kind",
+    "training_target_local",
+)
+
 # What a field becomes when a client sends it as null.
 CLEARED: dict[str, Any] = {
     "title": "",
@@ -257,19 +271,7 @@ CLEARED: dict[str, Any] = {
 def _apply(project: Project, data: ProjectInput, subdistricts: list[Subdistrict] | None) -> list[str]:
     """Write ``data`` onto the project; return the names of the fields that changed."""
     changed: list[str] = []
-    simple = (
-        "title",
-        "dimension",
-        "dimension_other",
-        "target_villages",
-        "target_households",
-        "start_date",
-        "end_date",
-        "primary_objective",
-        "training_kind",
-        "training_target_local",
-    )
-    for name in simple:
+    for name in SIMPLE_FIELDS:
         value = getattr(data, name)
         if value is None and name not in data.given:
             continue
@@ -513,9 +515,11 @@ def _transition(
     return project
 
 
-@transaction.atomic
-def project_approve(*, project: Project | int, acting_user: Any, comment: str = "") -> Project:
-    principal, locked, grant = _begin(acting_user, project, "approve")
+def _transition_rechecking_rules(
+    acting_user: Any, project: Project | int, action: str, comment: str
+) -> Project:
+    """Lock the district, run the guideline's rules again (422 on failure), then transition."""
+    principal, locked, grant = _begin(acting_user, project, action)
     _lock_district(locked.district_id)
     facts = selectors.project_facts(locked)
     rule_snapshot = _check_rules(facts, locked.edition, exclude_project_id=locked.pk)
@@ -523,10 +527,15 @@ def project_approve(*, project: Project | int, acting_user: Any, comment: str = 
         principal=principal,
         project=locked,
         grant=grant,
-        action="approve",
+        action=action,
         comment=comment,
         rule_snapshot=rule_snapshot,
     )
+
+
+@transaction.atomic
+def project_approve(*, project: Project | int, acting_user: Any, comment: str = "") -> Project:
+    return _transition_rechecking_rules(acting_user, project, "approve", comment)
 
 
 @transaction.atomic
@@ -553,18 +562,7 @@ def project_withdraw(*, project: Project | int, acting_user: Any, comment: str =
 
 @transaction.atomic
 def project_resubmit(*, project: Project | int, acting_user: Any, comment: str = "") -> Project:
-    principal, locked, grant = _begin(acting_user, project, "resubmit")
-    _lock_district(locked.district_id)
-    facts = selectors.project_facts(locked)
-    rule_snapshot = _check_rules(facts, locked.edition, exclude_project_id=locked.pk)
-    return _transition(
-        principal=principal,
-        project=locked,
-        grant=grant,
-        action="resubmit",
-        comment=comment,
-        rule_snapshot=rule_snapshot,
-    )
+    return _transition_rechecking_rules(acting_user, project, "resubmit", comment)
 
 
 @transaction.atomic
