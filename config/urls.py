@@ -16,4 +16,5 @@ urlpatterns = [
     path("api/v1/", include("notifications.api_urls")),
     path("", include("approvals.web.urls")),
     path("", include("workflow.web.urls")),
+    path("", include("notifications.web")),
 ]

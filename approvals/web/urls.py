@@ -1,5 +1,11 @@
 """The pages of the human side; each module owns its own routes."""
 
-from . import delegation, inbox, projects, selection
+from . import delegation, inbox, inbox_live, projects, selection
 
-urlpatterns = [*inbox.urlpatterns, *projects.urlpatterns, *selection.urlpatterns, *delegation.urlpatterns]
+urlpatterns = [
+    *inbox.urlpatterns,
+    *inbox_live.urlpatterns,
+    *projects.urlpatterns,
+    *selection.urlpatterns,
+    *delegation.urlpatterns,
+]
