@@ -133,6 +133,10 @@ if REDIS_URL:
                     {
                         "address": REDIS_URL,
                         "max_connections": int(os.environ.get("REDIS_MAX_CONNECTIONS", "2000")),
+                        # redis-py 8 reads with a 5 s socket_timeout by default and channels-redis
+                        # blocks 5 s in BZPOPMIN, so idle websockets were closed (1011) every ~5 s.
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": 5,
                     }
                 ],
             },
