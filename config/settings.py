@@ -139,6 +139,8 @@ if REDIS_URL:
                         "socket_connect_timeout": 5,
                     }
                 ],
+                # Per server process, not per socket: the default 100 silently dropped pushes.
+                "capacity": int(os.environ.get("CHANNEL_LAYER_CAPACITY", "5000")),
             },
         }
     }

@@ -77,6 +77,7 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         self.group_name = push.group_for(user.pk)
         # Join before reading the catch-up: whatever commits meanwhile arrives as a push.
         await self.channel_layer.group_add(self.group_name, self.channel_name)
+        await self.channel_layer.group_add(push.BROADCAST_GROUP, self.channel_name)
         await self.accept()
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
         if "after" in query:
@@ -90,6 +91,7 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         if self.group_name is not None:
             try:
                 await self.channel_layer.group_discard(self.group_name, self.channel_name)
+                await self.channel_layer.group_discard(push.BROADCAST_GROUP, self.channel_name)
             except Exception:
                 logger.warning("could not leave %s", self.group_name, exc_info=True)
 
@@ -149,6 +151,12 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     async def notification_push(self, message: dict[str, Any]) -> None:
         await self._send_notification(message["notification"])
+
+    async def notification_batch(self, message: dict[str, Any]) -> None:
+        """A notice sent to many: keep this user's own entry, if any (the message is shared)."""
+        mine = message["per_user"].get(str(self.user.pk))
+        if mine is not None:
+            await self._send_notification({**message["notification"], **mine})
 
     async def task_update(self, message: dict[str, Any]) -> None:
         await self.send_json({key: value for key, value in message.items()})

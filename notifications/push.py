@@ -76,12 +76,43 @@ def send(messages: Sequence[tuple[str, dict[str, Any]]]) -> int:
         return 0
 
 
+# Every socket also listens here: one message carries a notice sent to many people at once.
+BROADCAST_GROUP = "notify.all"
+# From this many recipients of the same notice, one batch message replaces one message each.
+BATCH_MIN = 20
+PER_RECIPIENT = ("id", "created_at", "read", "read_at")
+
+
 def push_notifications(notifications: Iterable[Notification]) -> int:
-    """One message per notice to its recipient's sockets."""
-    messages = [
-        (group_for(n.recipient_id), {"type": "notification.push", "notification": notification_payload(n)})
-        for n in notifications
-    ]
+    """Push the notices: one message per recipient, or one batch for a large fan-out.
+
+    A batch is one channel-layer message holding the common payload and, per recipient, the
+    id and time of their own row; every socket receives it and keeps only its own entry. One
+    notice to a thousand people is then one message, not a thousand.
+    """
+    from .serializers import NotificationSerializer
+
+    rows = list(notifications)
+    payloads = NotificationSerializer(rows, many=True).data  # serialised once, not per row
+    alike: dict[tuple[Any, ...], list[tuple[Notification, dict[str, Any]]]] = {}
+    for row, payload in zip(rows, payloads, strict=True):
+        common = tuple((k, v) for k, v in sorted(dict(payload).items()) if k not in PER_RECIPIENT)
+        alike.setdefault(common, []).append((row, dict(payload)))
+    messages: list[tuple[str, dict[str, Any]]] = []
+    for common, members in alike.items():
+        if len(members) >= BATCH_MIN:
+            per_user = {str(row.recipient_id): {k: p[k] for k in PER_RECIPIENT} for row, p in members}
+            messages.append(
+                (
+                    BROADCAST_GROUP,
+                    {"type": "notification.batch", "notification": dict(common), "per_user": per_user},
+                )
+            )
+        else:
+            messages.extend(
+                (group_for(row.recipient_id), {"type": "notification.push", "notification": p})
+                for row, p in members
+            )
     return send(messages)
 
 

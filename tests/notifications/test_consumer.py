@@ -175,6 +175,36 @@ async def test_a_notice_for_one_user_never_reaches_another(world):
     await officer.disconnect()
 
 
+async def test_a_notice_to_many_goes_out_as_one_batch_and_each_keeps_only_their_own(world):
+    from notifications import push
+
+    crowd = await database_sync_to_async(lambda: [f.user_with(f"crowd{i}") for i in range(push.BATCH_MIN)])()
+    chief = await open_socket(world.chief)
+    crowd_socket = await open_socket(crowd[0])
+    outsider = await open_socket(world.officer2)
+    for socket in (chief, crowd_socket, outsider):
+        await caught_up(socket)
+
+    rows = await database_sync_to_async(
+        lambda: notify(
+            recipients=[world.chief, *crowd],
+            kind=Kind.REMINDER,
+            project=None,
+            text_th="ประกาศถึงทุกคน",
+            text_en="to everyone",
+        )
+    )()
+    by_user = {row.recipient_id: row for row in rows}
+    got_chief = await next_notice(chief)
+    got_crowd = await next_notice(crowd_socket)
+    assert got_chief["id"] == by_user[world.chief.pk].pk and got_chief["text_en"] == "to everyone"
+    assert got_crowd["id"] == by_user[crowd[0].pk].pk and got_crowd["read"] is False
+    assert await outsider.receive_nothing()
+    assert await chief.receive_nothing()
+    for socket in (chief, crowd_socket, outsider):
+        await socket.disconnect()
+
+
 async def test_catch_up_after_a_reconnect(world):
     socket = await open_socket(world.chief, path=f"{PATH}?after=0")
     assert (await caught_up_from_url(socket))["last_id"] == 0
