@@ -340,6 +340,40 @@ def submit_grant(principal: Principal, district: District) -> Grant | None:
     return principal.grant_over([Role.DISTRICT_CHIEF], district.code, district.province_id)
 
 
+# --- The report book and the dashboards ---------------------------------------------
+
+# Who writes parts 1 and 2 of the district's book (the chief may correct them too).
+BOOK_EDITING_ROLES = frozenset({Role.DISTRICT_OFFICER, Role.DISTRICT_CHIEF})
+# Who watches progress on the dashboards, each over their own area.
+DASHBOARD_ROLES = frozenset(
+    {Role.CENTRAL_PLANNER, Role.REGIONAL_INSPECTOR, Role.PROVINCIAL_OFFICER, Role.AUDITOR, Role.ADMIN}
+)
+
+
+def book_edit_grant(principal: Principal, district: District) -> Grant | None:
+    """The grant under which the user may edit the district's profile and part 2."""
+    return principal.grant_over(BOOK_EDITING_ROLES, district.code, district.province_id)
+
+
+def acknowledge_grant(principal: Principal, district: District) -> Grant | None:
+    """Central planners acknowledge that a district's submitted book has arrived."""
+    return principal.grant_over([Role.CENTRAL_PLANNER], district.code, district.province_id)
+
+
+def dashboard_grants(principal: Principal) -> list[Grant]:
+    """The grants whose areas the user's dashboard covers (empty: no dashboard)."""
+    grants = principal.grants_for(DASHBOARD_ROLES)
+    if not grants and principal.is_admin:
+        grant = admin_grant(principal)
+        return [grant] if grant else []
+    return grants
+
+
+def dashboard_district_q(principal: Principal) -> Q:
+    """A filter on districts that the user's dashboard covers."""
+    return _any_of([grant.district_q() for grant in dashboard_grants(principal)])
+
+
 def may_read_all_history(principal: Principal) -> bool:
     return any(g.role in HISTORY_ROLES for g in principal.grants) or principal.is_admin
 

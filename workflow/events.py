@@ -8,6 +8,7 @@ own rows (notifications) and schedule anything that leaves the process with
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from .models import AuditEvent
 
@@ -24,3 +25,27 @@ def register(handler: Handler) -> Handler:
 def dispatch(event: AuditEvent) -> None:
     for handler in _handlers:
         handler(event)
+
+
+# --- The submission's document ---------------------------------------------------------
+# The district's submission asks the registered renderer (the report book, in ``reports``)
+# for the final document while its transaction is open; what the renderer returns (file
+# name, SHA-256, size, pages) goes into the submission's audit event. ``workflow`` does not
+# know how the book is made.
+
+SubmissionDocument = Callable[[Any], dict[str, Any]]
+_documents: list[SubmissionDocument] = []
+
+
+def register_submission_document(renderer: SubmissionDocument) -> SubmissionDocument:
+    if renderer not in _documents:
+        _documents.append(renderer)
+    return renderer
+
+
+def submission_documents(submission: Any) -> dict[str, Any]:
+    """Render every registered document of ``submission``; their records, merged."""
+    records: dict[str, Any] = {}
+    for renderer in _documents:
+        records.update(renderer(submission))
+    return records

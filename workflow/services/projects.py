@@ -717,7 +717,12 @@ def evidence_add(
 
 @transaction.atomic
 def district_submit(*, district: District | str, acting_user: Any, comment: str = "") -> DistrictSubmission:
-    """Submit every reported project of the district in the active edition, all at once."""
+    """Submit the district's report book with every reported project of the active edition.
+
+    The first submission moves every live project from reported to submitted. A later one is
+    a correction: a new version of the book (the earlier versions stay as they were), which
+    needs a comment saying what changed and takes any project reported since.
+    """
     principal = access.principal_for(acting_user)
     code = district.code if isinstance(district, District) else district
     visible = selectors.district_get_visible(acting_user, code)
@@ -728,25 +733,39 @@ def district_submit(*, district: District | str, acting_user: Any, comment: str 
     if edition is None:
         raise Conflict(_("No programme edition is open."), "no_active_edition")
     locked_district = _lock_district(code)
-    projects = list(
+    live = list(
         Project.objects.select_for_update(of=("self",))
         .filter(district_id=code, edition=edition)
         .exclude(state__in=RELEASED_STATES)
-        .exclude(state=State.SUBMITTED)
         .select_related("district__province", "edition")
         .order_by("id")
     )
-    not_ready = [p for p in projects if p.state != State.REPORTED]
-    if not projects or not_ready:
+    projects = [p for p in live if p.state == State.REPORTED]
+    already = [p for p in live if p.state == State.SUBMITTED]
+    not_ready = [p for p in live if p.state not in (State.REPORTED, State.SUBMITTED)]
+    previous = (
+        DistrictSubmission.objects.filter(district_id=code, edition=edition).aggregate(v=Max("version"))["v"]
+        or 0
+    )
+    if not_ready or not live or (not projects and not previous):
         raise Conflict(
             _("Every live project of the district must be reported before submission."),
             "submission_not_ready",
         )
+    comment = comment.strip()
+    if previous and not comment:
+        raise InvalidInput(
+            [
+                FieldError(
+                    "comment",
+                    "correction_reason_required",
+                    _("Say what this corrected version changes."),
+                )
+            ],
+            _("A corrected version needs a comment."),
+        )
     late = _is_late(edition)
-    version = (
-        DistrictSubmission.objects.filter(district_id=code, edition=edition).aggregate(v=Max("version"))["v"]
-        or 0
-    ) + 1
+    version = previous + 1
     submission = DistrictSubmission.objects.create(
         district=locked_district,
         edition=edition,
@@ -756,7 +775,7 @@ def district_submit(*, district: District | str, acting_user: Any, comment: str 
         is_late=late,
         comment=comment,
     )
-    submission.projects.set(projects)
+    submission.projects.set(already + projects)
     for project in projects:
         _transition(
             principal=principal,
@@ -766,6 +785,9 @@ def district_submit(*, district: District | str, acting_user: Any, comment: str 
             comment=comment,
             payload={"submission": submission.pk, "version": version},
         )
+    # The final book is made from what the transaction now holds, and its fingerprint goes
+    # into the submission's own event.
+    documents = events.submission_documents(submission)
     _record(
         actor=_actor(principal, grant),
         action="district_submit",
@@ -775,6 +797,12 @@ def district_submit(*, district: District | str, acting_user: Any, comment: str 
         comment=comment,
         is_late=late,
         budget=_budget_snapshot(code, edition),
-        payload={"version": version, "projects": [p.pk for p in projects], "edition": edition.code},
+        payload={
+            "version": version,
+            "projects": [p.pk for p in already + projects],
+            "newly_submitted": [p.pk for p in projects],
+            "edition": edition.code,
+            **documents,
+        },
     )
     return submission

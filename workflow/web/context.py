@@ -25,6 +25,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 g.role == Role.DISTRICT_CHIEF and g.acting_for_id is None for g in principal.grants
             ),
             "can_audit": access.may_read_all_history(principal),
+            "can_dashboard": bool(access.dashboard_grants(principal)),
             "can_admin": bool(user.is_staff),
             "districts": sorted({g.district_code for g in principal.grants if g.district_code}),
         }
