@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # What the browser tests and the report book need from the operating system (Debian).
-SYSTEM_PACKAGES := chromium fonts-thai-tlwg gettext
+SYSTEM_PACKAGES := chromium fonts-thai-tlwg gettext poppler-utils
 
 .PHONY: install system-packages run test lint check serve clean
 
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Installs Debian's Chromium and Thai fonts when missing (needs root and apt, as on our machines).
+# Installs Debian's Chromium, Thai fonts, gettext and pdftotext when missing (needs root and apt, as on our machines).
 system-packages:
 	@missing=""; \
 	for pkg in $(SYSTEM_PACKAGES); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
@@ -31,7 +31,7 @@ system-packages:
 	  fi; \
 	fi
 
-run: install
+run: install system-packages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "workflow",
     "approvals",
     "notifications",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -229,3 +230,18 @@ LOGGING = {
 THAI_ADMIN_DATA_DIR = Path(
     os.environ.get("THAI_ADMIN_DATA_DIR", BASE_DIR.parent / "shared" / "data" / "thai-admin")
 )
+
+# --- The report book (reports/) -----------------------------------------------------------
+# Chromium prints the book (see reports/pdf.py for why). Fonts: Debian's fonts-thai-tlwg
+# Laksaman is TH Sarabun New; an office may point these at its own TH SarabunPSK files.
+_TLWG = Path("/usr/share/fonts/truetype/tlwg")
+REPORT_BOOK_CHROMIUM = os.environ.get("REPORT_BOOK_CHROMIUM", "chromium")
+REPORT_BOOK_FONTS = {
+    "regular": os.environ.get("REPORT_BOOK_FONT_REGULAR", str(_TLWG / "Laksaman.ttf")),
+    "bold": os.environ.get("REPORT_BOOK_FONT_BOLD", str(_TLWG / "Laksaman-Bold.ttf")),
+    "italic": os.environ.get("REPORT_BOOK_FONT_ITALIC", str(_TLWG / "Laksaman-Italic.ttf")),
+}
+REPORT_BOOK_FONT_SIZE = os.environ.get("REPORT_BOOK_FONT_SIZE", "16pt")
+REPORT_BOOK_TIMEOUT = int(os.environ.get("REPORT_BOOK_TIMEOUT", "120"))
+# The editable DOCX names the font offices have installed (Word substitutes if missing).
+REPORT_BOOK_DOCX_FONT = os.environ.get("REPORT_BOOK_DOCX_FONT", "TH SarabunPSK")

@@ -14,7 +14,9 @@ urlpatterns = [
     path("api/v1/", include("workflow.api.urls")),
     path("api/v1/", include("approvals.api_urls")),
     path("api/v1/", include("notifications.api_urls")),
+    path("api/v1/", include("reports.api_urls")),
     path("", include("approvals.web.urls")),
     path("", include("workflow.web.urls")),
     path("", include("notifications.web")),
+    path("", include("reports.urls")),
 ]

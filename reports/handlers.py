@@ -1,0 +1,41 @@
+"""The report book's part in the district's submission.
+
+``submission_document`` runs inside ``district_submit``'s transaction: it builds the final
+book, stores it once, and returns its fingerprint for the submission's audit event.
+``on_domain_event`` sends the stored book to the edition's central address after commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from workflow.models import AuditEvent, DistrictSubmission
+
+
+def submission_document(submission: DistrictSubmission) -> dict[str, Any]:
+    from .services import report_book_store
+
+    book = report_book_store(submission=submission)
+    return {
+        "book": {
+            "name": book.pdf.name,
+            "sha256": book.sha256,
+            "size": book.size,
+            "pages": book.pages,
+        }
+    }
+
+
+def on_domain_event(event: AuditEvent) -> None:
+    if event.action != "district_submit":
+        return
+    submission_id = int(event.object_id)
+
+    def send() -> None:
+        from .mail import send_book_to_centre
+
+        send_book_to_centre(submission_id=submission_id)
+
+    transaction.on_commit(send, robust=True)

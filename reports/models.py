@@ -1,0 +1,190 @@
+"""The report book's own data: the district profile (part 1), how the project was driven
+(part 2), the stored book of each submission and the centre's receipt of it.
+
+Part 3 is not stored here: it is read from the projects, their lines, monitoring records,
+photos and the audit events when the book is built.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from workflow.models import District, DistrictSubmission, Edition
+
+
+class Digits(models.TextChoices):
+    THAI = "thai", _("Thai digits (๑๒๓)")
+    ARABIC = "arabic", _("Arabic digits (123)")
+
+
+class DistrictProfile(models.Model):
+    """Part 1: basic data of the district and key data for area development, per edition."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="profiles")
+    edition = models.ForeignKey(Edition, on_delete=models.PROTECT, related_name="profiles")
+    population = models.PositiveIntegerField(_("population"), null=True, blank=True)
+    households = models.PositiveIntegerField(_("households"), null=True, blank=True)
+    villages = models.PositiveIntegerField(_("villages"), null=True, blank=True)
+    area_sq_km = models.DecimalField(
+        _("area (km²)"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    general = models.TextField(_("general information"), blank=True)
+    economy = models.TextField(_("economy"), blank=True)
+    problems_needs = models.TextField(_("problems and needs"), blank=True)
+    potential = models.TextField(_("potential"), blank=True)
+    notes = models.TextField(_("other information"), blank=True)
+    digits = models.CharField(
+        _("digits in the book"), max_length=10, choices=Digits.choices, default=Digits.THAI
+    )
+    copied_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("district profile")
+        verbose_name_plural = _("district profiles")
+        constraints = [
+            models.UniqueConstraint(fields=["district", "edition"], name="profile_one_per_edition"),
+            models.CheckConstraint(
+                condition=models.Q(area_sq_km__gte=Decimal("0")) | models.Q(area_sq_km__isnull=True),
+                name="profile_area_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.district_id} {self.edition_id}"
+
+
+class ProfileFact(models.Model):
+    """A row of a small table in part 1 (label, value, unit), grouped under a heading."""
+
+    profile = models.ForeignKey(DistrictProfile, on_delete=models.CASCADE, related_name="facts")
+    position = models.PositiveIntegerField(default=0)
+    table = models.CharField(_("table"), max_length=200, blank=True)
+    label = models.CharField(_("item"), max_length=300)
+    value = models.CharField(_("value"), max_length=300)
+    unit = models.CharField(_("unit"), max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.value}"
+
+
+class DriveReport(models.Model):
+    """Part 2: how the Tambon Smart Team project was driven in the district, per edition."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="drive_reports")
+    edition = models.ForeignKey(Edition, on_delete=models.PROTECT, related_name="drive_reports")
+    narrative = models.TextField(_("how the project was driven"), blank=True)
+    team_narrative = models.TextField(_("the team and how it worked"), blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("report on driving the project")
+        verbose_name_plural = _("reports on driving the project")
+        constraints = [
+            models.UniqueConstraint(fields=["district", "edition"], name="drive_report_one_per_edition"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.district_id} {self.edition_id}"
+
+
+class DriveTeamMember(models.Model):
+    report = models.ForeignKey(DriveReport, on_delete=models.CASCADE, related_name="team")
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(_("name"), max_length=300)
+    office = models.CharField(_("position or office"), max_length=300, blank=True)
+    team_role = models.CharField(_("role in the team"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DriveMeeting(models.Model):
+    report = models.ForeignKey(DriveReport, on_delete=models.CASCADE, related_name="meetings")
+    position = models.PositiveIntegerField(default=0)
+    date = models.DateField(_("date"))
+    topic = models.CharField(_("topic"), max_length=500)
+    resolution = models.TextField(_("resolution"), blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.topic
+
+
+class DriveActivity(models.Model):
+    report = models.ForeignKey(DriveReport, on_delete=models.CASCADE, related_name="activities")
+    position = models.PositiveIntegerField(default=0)
+    date = models.DateField(_("date"), null=True, blank=True)
+    title = models.CharField(_("activity"), max_length=500)
+    participants = models.PositiveIntegerField(_("participants"), null=True, blank=True)
+    result = models.TextField(_("result"), blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ReportBook(models.Model):
+    """The final PDF of one submission. Written once, inside the submission; never changed."""
+
+    submission = models.OneToOneField(DistrictSubmission, on_delete=models.PROTECT, related_name="book")
+    pdf = models.FileField(_("PDF"), upload_to="books/%Y/")
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    pages = models.PositiveIntegerField()
+    generated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("submitted report book")
+        verbose_name_plural = _("submitted report books")
+
+    def __str__(self) -> str:
+        return f"{self.submission} {self.sha256[:12]}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # A submitted book never changes: a correction is a new submission with its own book.
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("a submitted report book cannot be changed")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class SubmissionReceipt(models.Model):
+    """The Academic and Planning Division acknowledges that a submitted book arrived."""
+
+    submission = models.OneToOneField(DistrictSubmission, on_delete=models.PROTECT, related_name="receipt")
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField()
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("receipt of a report book")
+        verbose_name_plural = _("receipts of report books")
+
+    def __str__(self) -> str:
+        return f"{self.submission} ✓"

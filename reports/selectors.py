@@ -1,0 +1,56 @@
+"""Reading the report book: always through the user's areas (404 outside them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from workflow import selectors as wf
+from workflow.errors import Conflict, NotFound
+from workflow.models import District, DistrictSubmission, Edition
+
+from .book import Book, book_build
+
+
+def book_for_preview(user: Any, code: str, *, edition_code: str | None = None) -> Book:
+    """The district's book as it stands now, marked draft (any user who may see the district)."""
+    district = wf.district_get_visible(user, code)
+    edition = _edition(edition_code)
+    return book_build(district=district, edition=edition, draft=True)
+
+
+def _edition(code: str | None) -> Edition:
+    if code:
+        edition = Edition.objects.filter(code=code).first()
+        if edition is None:
+            raise NotFound()
+        return edition
+    active = wf.active_edition()
+    if active is None:
+        raise Conflict("No programme edition is open.", "no_active_edition")
+    return active
+
+
+def district_books(user: Any, code: str) -> tuple[District, QuerySet[DistrictSubmission]]:
+    """The district and its submitted books, newest first, with their receipts."""
+    district = wf.district_get_visible(user, code)
+    submissions = (
+        DistrictSubmission.objects.filter(district=district)
+        .select_related("edition", "submitted_by", "book", "receipt", "receipt__acknowledged_by")
+        .order_by("-submitted_at", "-version")
+    )
+    return district, submissions
+
+
+def submission_get_visible(user: Any, pk: Any) -> DistrictSubmission:
+    """One submission of a district the user may see (404 otherwise)."""
+    submission = (
+        DistrictSubmission.objects.filter(pk=pk)
+        .select_related("district__province", "edition", "submitted_by", "book", "receipt")
+        .first()
+    )
+    if submission is None:
+        raise NotFound()
+    wf.district_get_visible(user, submission.district_id)
+    return submission

@@ -1,0 +1,180 @@
+"""The district's report book page: its parts, a draft preview, the submitted versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from workflow import access
+from workflow import selectors as wf
+from workflow.errors import DomainError, NotFound
+from workflow.models import Project, State
+from workflow.models.projects import RELEASED_STATES
+
+from .. import selectors, services
+from ..docx import render_docx
+from ..errors import BookRenderError
+from ..pdf import render_pdf
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+class AcknowledgeForm(forms.Form):
+    comment = forms.CharField(
+        label=gettext_lazy("Note (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+@login_required
+def district_book(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        district, submissions = selectors.district_books(request.user, code)
+    except NotFound as exc:
+        raise Http404 from exc
+    principal = access.principal_for(request.user)
+    edition = wf.active_edition()
+    counts: dict[str, Any] = {}
+    if edition is not None:
+        counts = (
+            Project.objects.filter(district=district, edition=edition)
+            .exclude(state__in=RELEASED_STATES)
+            .aggregate(
+                live=Count("id"),
+                reported=Count("id", filter=Q(state=State.REPORTED)),
+                submitted=Count("id", filter=Q(state=State.SUBMITTED)),
+            )
+        )
+    return render(
+        request,
+        "reports/book_page.html",
+        {
+            "district": district,
+            "edition": edition,
+            "counts": counts,
+            "submissions": list(submissions),
+            "may_edit": access.book_edit_grant(principal, district) is not None,
+            "may_submit": access.submit_grant(principal, district) is not None,
+            "may_acknowledge": access.acknowledge_grant(principal, district) is not None,
+            "acknowledge_form": AcknowledgeForm(),
+        },
+    )
+
+
+def _preview(request: HttpRequest, code: str) -> Any:
+    try:
+        return selectors.book_for_preview(request.user, code, edition_code=request.GET.get("edition") or None)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
+def _file_name(book: Any, suffix: str) -> str:
+    return "report-book-%(district)s-%(edition)s-draft.%(suffix)s" % {
+        "district": book.district.code,
+        "edition": book.edition.code,
+        "suffix": suffix,
+    }
+
+
+def _unavailable(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return render(request, "reports/book_unavailable.html", {"message": str(exc)}, status=exc.status)
+
+
+@login_required
+def book_preview_pdf(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        book = _preview(request, code)
+        rendered = render_pdf(book)
+    except BookRenderError as exc:
+        return _unavailable(request, exc)
+    except DomainError as exc:
+        return _unavailable(request, exc)
+    response = HttpResponse(rendered.content, content_type=PDF)
+    response["Content-Disposition"] = 'inline; filename="%s"' % _file_name(book, "pdf")
+    return response
+
+
+@login_required
+def book_preview_docx(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        book = _preview(request, code)
+    except DomainError as exc:
+        return _unavailable(request, exc)
+    response = HttpResponse(render_docx(book), content_type=DOCX)
+    response["Content-Disposition"] = 'attachment; filename="%s"' % _file_name(book, "docx")
+    return response
+
+
+@login_required
+def submission_book(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The stored PDF of one submitted version, exactly as it was sent."""
+    try:
+        submission = selectors.submission_get_visible(request.user, pk)
+    except NotFound as exc:
+        raise Http404 from exc
+    book = getattr(submission, "book", None)
+    if book is None:
+        raise Http404
+    try:
+        handle = book.pdf.open("rb")
+    except OSError as exc:
+        raise Http404 from exc
+    name = "report-book-%s-%s-v%s.pdf" % (submission.district_id, submission.edition.code, submission.version)
+    return FileResponse(handle, content_type=PDF, filename=name)
+
+
+@login_required
+@require_POST
+def submission_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        submission = selectors.submission_get_visible(request.user, pk)
+    except NotFound as exc:
+        raise Http404 from exc
+    form = AcknowledgeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The note is too long."))
+        return redirect("district-book", code=submission.district_id)
+    try:
+        services.submission_acknowledge(
+            submission=submission.pk, acting_user=request.user, comment=form.cleaned_data["comment"]
+        )
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        if exc.status == 403:
+            return render(
+                request,
+                "approvals/action_denied.html",
+                {"project": None, "message": str(exc)},
+                status=403,
+            )
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Receipt of version %(version)s of %(district)s's book is acknowledged.")
+            % {"version": submission.version, "district": submission.district.name_th},
+        )
+    return redirect(request.POST.get("next") or "district-book", code=submission.district_id)
+
+
+urls: list[URLPattern] = [
+    path("districts/<str:code>/book/", district_book, name="district-book"),
+    path("districts/<str:code>/book/preview.pdf", book_preview_pdf, name="district-book-pdf"),
+    path("districts/<str:code>/book/preview.docx", book_preview_docx, name="district-book-docx"),
+    path("submissions/<int:pk>/book.pdf", submission_book, name="submission-book"),
+    path("submissions/<int:pk>/acknowledge/", submission_acknowledge, name="submission-acknowledge"),
+]
