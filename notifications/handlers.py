@@ -88,6 +88,8 @@ def on_domain_event(event: AuditEvent) -> None:
         _project_changed(event)
     elif event.action == "district_submit" and event.district_id:
         _district_submitted(event)
+    elif event.action == "submission_acknowledge" and event.district_id:
+        _book_received(event)
     elif event.action in TASK_ACTIONS and event.project_id:
         _task_changed(event)
 
@@ -256,6 +258,40 @@ def _render_submitted(texts: _Texts, payload: dict[str, Any], day: Any) -> tuple
                 text = f"{text} {COMMENT % {'comment': texts.event.comment}}"
             rendered.append(text)
     return rendered[0], rendered[1]
+
+
+RECEIVED = _(
+    "The Academic and Planning Division received the report book of %(district)s "
+    "(version %(version)s) on %(date)s."
+)
+
+
+def _book_received(event: AuditEvent) -> None:
+    """The district's chief and officers learn that the centre has their book."""
+    district: District = event.district  # type: ignore[assignment]
+    payload = event.payload or {}
+    day = timezone.localdate(event.created_at)
+    rendered = []
+    for language in LANGUAGES:
+        with translation.override(language):
+            text = str(
+                RECEIVED
+                % {
+                    "district": _district_name(district, language),
+                    "version": payload.get("version", ""),
+                    "date": format_date(day, language),
+                }
+            )
+            if event.comment:
+                text = f"{text} {COMMENT % {'comment': event.comment}}"
+            rendered.append(text)
+    users: set[int] = set()
+    for role in (Role.DISTRICT_CHIEF, Role.DISTRICT_OFFICER):
+        users.update(access.users_holding(role, district).values_list("pk", flat=True))
+    users.discard(event.actor_id or 0)
+    deliver(
+        [Draft(user_id, Kind.RECEIVED, rendered[0], rendered[1]) for user_id in sorted(users)], event=event
+    )
 
 
 # --- Tasks ---------------------------------------------------------------------------------

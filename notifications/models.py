@@ -17,6 +17,7 @@ class Kind(models.TextChoices):
     RETURNED = "returned", _("Returned")
     REJECTED = "rejected", _("Rejected")
     SUBMITTED = "submitted", _("District submission")
+    RECEIVED = "received", _("Report book received")
     OVERDUE = "overdue", _("Overdue")
     REMINDER = "reminder", _("Reminder")
     ESCALATION = "escalation", _("Escalation")
