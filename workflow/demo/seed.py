@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -72,6 +73,16 @@ def _geography_dir() -> tuple[Path, str]:
     if (shared / "provinces.csv").exists():
         return shared, f"the whole country from {shared}"
     return DEMO_DIR, "a small demo fixture (Chiang Mai and Lamphun)"
+
+
+# Other apps add demo data that the district's submission needs (the report book's parts).
+_before_submission: list[Callable[[dict[str, Any]], None]] = []
+
+
+def register_before_submission(step: Callable[[dict[str, Any]], None]) -> None:
+    """Run ``step(users)`` in the demo seed before Chom Thong (5002) submits its book."""
+    if step not in _before_submission:
+        _before_submission.append(step)
 
 
 def _user(username: str, display: str) -> Any:
@@ -197,6 +208,8 @@ def _projects(u: dict[str, Any]) -> int:
     svc.project_report(
         project=submitted, acting_user=u["officer_ct"], result_narrative="รายได้กลุ่มเพิ่มขึ้นร้อยละ 20"
     )
+    for step in _before_submission:
+        step(u)  # e.g. parts 1 and 2 of the report book (reports.demo)
     svc.district_submit(district="5002", acting_user=u["chief_ct"], comment="ส่งรายงานผลการขับเคลื่อน")
     return 9
 
