@@ -236,6 +236,8 @@ THAI_ADMIN_DATA_DIR = Path(
 # Laksaman is TH Sarabun New; an office may point these at its own TH SarabunPSK files.
 _TLWG = Path("/usr/share/fonts/truetype/tlwg")
 REPORT_BOOK_CHROMIUM = os.environ.get("REPORT_BOOK_CHROMIUM", "chromium")
+# Extra command-line switches for that Chromium, space separated.
+REPORT_BOOK_CHROMIUM_ARGS = os.environ.get("REPORT_BOOK_CHROMIUM_ARGS", "").split()
 REPORT_BOOK_FONTS = {
     "regular": os.environ.get("REPORT_BOOK_FONT_REGULAR", str(_TLWG / "Laksaman.ttf")),
     "bold": os.environ.get("REPORT_BOOK_FONT_BOLD", str(_TLWG / "Laksaman-Bold.ttf")),

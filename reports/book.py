@@ -71,7 +71,9 @@ class Photo:
     caption: str
     kind: str
     sha256: str = ""
-    src: str = ""  # where the renderer put the (scaled) image
+    src: str = ""
+    width: int = 0
+    height: int = 0  # where the renderer put the (scaled) image
 
 
 @dataclass
@@ -173,7 +175,7 @@ def _profile_of(district: District, edition: Edition) -> DistrictProfile | None:
     return current if current is not None else previous_profile(district, edition)
 
 
-def _is_image(name: str) -> bool:
+def is_image(name: str) -> bool:
     return name.lower().endswith(IMAGE_SUFFIXES)
 
 
@@ -224,7 +226,7 @@ def book_build(
         others: list[str] = []
         for evidence in project.evidence_files.all():
             name = evidence.file.name.rsplit("/", 1)[-1]
-            if _is_image(name):
+            if is_image(name):
                 photos.append(
                     Photo(evidence.pk, evidence.file.name, evidence.caption, evidence.kind, evidence.sha256)
                 )

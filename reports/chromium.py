@@ -16,7 +16,7 @@ import re
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +45,8 @@ class Page:
     def wait_for(self, event: str) -> None:
         _wait_event(self._socket, event, self._deadline, session=self._session)
 
-    def print_pdf(self) -> bytes:
-        """Print the loaded page; read back as a stream in chunks (no huge messages in memory)."""
+    def print_pdf(self, target: Path) -> None:
+        """Print the loaded page into ``target``, read back as a stream in chunks."""
         result = self.call(
             "Page.printToPDF",
             printBackground=True,
@@ -55,15 +55,14 @@ class Page:
             transferMode="ReturnAsStream",
         )
         handle = result["stream"]
-        chunks: list[bytes] = []
-        while True:
-            part = self.call("IO.read", handle=handle, size=CHUNK)
-            data = part.get("data", "")
-            chunks.append(base64.b64decode(data) if part.get("base64Encoded") else data.encode("latin-1"))
-            if part.get("eof"):
-                break
+        with target.open("wb") as out:
+            while True:
+                part = self.call("IO.read", handle=handle, size=CHUNK)
+                data = part.get("data", "")
+                out.write(base64.b64decode(data) if part.get("base64Encoded") else data.encode("latin-1"))
+                if part.get("eof"):
+                    break
         self.call("IO.close", handle=handle)
-        return b"".join(chunks)
 
     def evaluate(self, expression: str) -> Any:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
@@ -103,7 +102,9 @@ def _wait_event(socket: ClientConnection, event: str, deadline: float, *, sessio
 
 
 @contextlib.contextmanager
-def open_page(chromium: str, url: str, profile: Path, timeout: float) -> Iterator[Page]:
+def open_page(
+    chromium: str, url: str, profile: Path, timeout: float, extra_args: Sequence[str] = ()
+) -> Iterator[Page]:
     """Start Chromium, open ``url`` and wait for its load event; close everything after."""
     deadline = time.monotonic() + timeout
     command = [
@@ -122,6 +123,7 @@ def open_page(chromium: str, url: str, profile: Path, timeout: float) -> Iterato
         "--remote-debugging-address=127.0.0.1",
         "--remote-debugging-port=0",
         f"--user-data-dir={profile}",
+        *extra_args,
         "about:blank",
     ]
     process = subprocess.Popen(  # noqa: S603 - fixed arguments, our own files

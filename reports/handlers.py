@@ -13,6 +13,8 @@ from django.db import transaction
 
 from workflow.models import AuditEvent, DistrictSubmission
 
+from .book import is_image
+
 
 def submission_document(submission: DistrictSubmission) -> dict[str, Any]:
     from .services import report_book_store
@@ -29,6 +31,9 @@ def submission_document(submission: DistrictSubmission) -> dict[str, Any]:
 
 
 def on_domain_event(event: AuditEvent) -> None:
+    if event.action == "evidence_add":
+        _scale_photo_after_commit(event)
+        return
     if event.action != "district_submit":
         return
     submission_id = int(event.object_id)
@@ -39,3 +44,18 @@ def on_domain_event(event: AuditEvent) -> None:
         send_book_to_centre(submission_id=submission_id)
 
     transaction.on_commit(send, robust=True)
+
+
+def _scale_photo_after_commit(event: AuditEvent) -> None:
+    """Scale an uploaded photo for the book once, after the upload commits (books reuse it)."""
+    payload = event.payload or {}
+    name, sha256 = str(payload.get("name", "")), str(payload.get("sha256", ""))
+    if not name or not sha256 or not is_image(name):
+        return
+
+    def scale() -> None:
+        from .pdf import scaled_photo
+
+        scaled_photo(name, sha256)
+
+    transaction.on_commit(scale, robust=True)

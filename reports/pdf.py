@@ -41,7 +41,7 @@ from .errors import BookRenderError
 log = logging.getLogger(__name__)
 
 # Photos are scaled to fit this box before printing: sharp on A4, small in the file.
-PHOTO_BOX = (1000, 1000)  # about 300 dpi at the 8.5 cm the book prints them
+PHOTO_BOX = (900, 900)  # about 270 dpi at the 8.5 cm the book prints them
 PHOTO_CACHE = "book-photos"
 PHOTO_QUALITY = 80
 
@@ -114,6 +114,8 @@ def _prepare_photos(book: Book, folder: Path) -> None:
             target = folder / f"photo-{photo.evidence_id}.jpg"
             target.write_bytes(data)
             photo.src = target.as_uri()
+            with Image.open(io.BytesIO(data)) as image:  # reads the header only
+                photo.width, photo.height = image.size
 
 
 def _html(book: Book, fonts: dict[str, str]) -> str:
@@ -169,20 +171,24 @@ def render_pdf(book: Book) -> RenderedPdf:
             with open_page(
                 chromium, source.as_uri(), folder / "profile", settings.REPORT_BOOK_TIMEOUT
             ) as page:
-                first = page.print_pdf()
-                anchors = _anchor_pages(PdfReader(io.BytesIO(first)))
+                first = folder / "first.pdf"
+                page.print_pdf(first)
+                anchors = _anchor_pages(PdfReader(first))
                 toc_pages = {e.anchor: anchors[e.anchor] for e in book.toc if e.anchor in anchors}
                 shown = {a: book.number(str(n)) for a, n in toc_pages.items()}
                 page.evaluate(
-                    "(function(pages){for (const [a, n] of Object.entries(pages)) {"
+                    "(function(pages){document.documentElement.classList.remove('measuring');"
+                    "for (const [a, n] of Object.entries(pages)) {"
                     "const cell = document.querySelector('.toc .page[data-anchor=\"' + a + '\"]');"
                     "if (cell) cell.textContent = n;}})(%s)" % json.dumps(shown)
                 )
-                content = page.print_pdf()
+                final = folder / "book.pdf"
+                page.print_pdf(final)
         except ChromiumError as exc:
             log.error("chromium failed: %s", exc)
             if "timed out" in str(exc):
                 raise BookRenderError(_("Making the PDF took too long."), "book_renderer_timeout") from exc
             raise BookRenderError() from exc
-    pages = len(PdfReader(io.BytesIO(content)).pages)
+        pages = len(PdfReader(final).pages)
+        content = final.read_bytes()
     return RenderedPdf(content=content, pages=pages, toc_pages=toc_pages)

@@ -15,7 +15,9 @@ from pypdf import PdfReader
 
 from reports.book import book_build, thai_digits
 from reports.pdf import render_pdf
+from tests import factories as f
 from tests.reports.conftest import TRICKY, fill_parts, reported_project
+from workflow.services import projects as svc
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +98,28 @@ def test_arabic_digits_when_the_office_chooses_them(world: Any, tmp_path: Path) 
     assert "52311" in squash(text) or "52,311" in text
     assert "๕๒" not in text
     assert "15,000.00" in text
+
+
+def test_an_uploaded_photo_is_scaled_for_the_book_once_after_its_upload_commits(
+    world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.files.storage import default_storage
+    from PIL import Image
+
+    from reports.pdf import PHOTO_BOX, PHOTO_CACHE
+    from tests.reports.conftest import photo
+    from workflow.models import EvidenceFile
+
+    project = reported_project(world, 1, photos=0)
+    project.refresh_from_db()
+    entry = f.bank_entry(world.subs["500102"], "BK-X")
+    second = f.make_project(world.officer, entry, "10000.00")
+    svc.project_approve(project=second, acting_user=world.chief)
+    with django_capture_on_commit_callbacks(execute=True):
+        svc.evidence_add(project=second, acting_user=world.officer, uploaded=photo(7), caption="ภาพ")
+
+    evidence = EvidenceFile.objects.get(project=second)
+    cached = f"{PHOTO_CACHE}/{evidence.sha256[:2]}/{evidence.sha256}-{PHOTO_BOX[0]}.jpg"
+    assert default_storage.exists(cached)
+    with default_storage.open(cached, "rb") as handle, Image.open(handle) as image:
+        assert max(image.size) == PHOTO_BOX[0]
