@@ -19,7 +19,7 @@ from .book import is_image
 def submission_document(submission: DistrictSubmission) -> dict[str, Any]:
     from .services import report_book_store
 
-    book = report_book_store(submission=submission)
+    book = report_book_store(submission=submission, acting_user=submission.submitted_by)
     return {
         "book": {
             "name": book.pdf.name,

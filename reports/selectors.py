@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from workflow import selectors as wf
 from workflow.errors import Conflict, NotFound
-from workflow.models import District, DistrictSubmission, Edition
+from workflow.models import District, DistrictSubmission, Edition, Project, State
+from workflow.models.projects import RELEASED_STATES
 
 from .book import Book, book_build
 
@@ -28,7 +30,7 @@ def _edition(code: str | None) -> Edition:
         return edition
     active = wf.active_edition()
     if active is None:
-        raise Conflict("No programme edition is open.", "no_active_edition")
+        raise Conflict(_("No programme edition is open."), "no_active_edition")
     return active
 
 
@@ -54,3 +56,17 @@ def submission_get_visible(user: Any, pk: Any) -> DistrictSubmission:
         raise NotFound()
     wf.district_get_visible(user, submission.district_id)
     return submission
+
+
+def book_progress(district: District, edition: Edition) -> dict[str, int]:
+    """How far part 3 is: live projects of the district, how many reported and submitted."""
+    counts: dict[str, int] = (
+        Project.objects.filter(district=district, edition=edition)
+        .exclude(state__in=RELEASED_STATES)
+        .aggregate(
+            live=Count("id"),
+            reported=Count("id", filter=Q(state=State.REPORTED)),
+            submitted=Count("id", filter=Q(state=State.SUBMITTED)),
+        )
+    )
+    return counts

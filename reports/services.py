@@ -23,11 +23,14 @@ BOOK_LANGUAGE = "th"  # the submitted book is the official Thai document
 
 
 @transaction.atomic
-def report_book_store(*, submission: DistrictSubmission) -> ReportBook:
+def report_book_store(*, submission: DistrictSubmission, acting_user: Any) -> ReportBook:
     """Make the final PDF of ``submission`` and store it once (inside ``district_submit``).
 
-    Not called by users: the district's submission calls it, and has checked who acts.
+    Not called by users directly: the district's submission calls it after checking that
+    ``acting_user`` may submit, and its audit event records the book's fingerprint.
     """
+    if acting_user is None or submission.submitted_by_id != acting_user.pk:
+        raise ValueError("the book is stored by the official who submits it")
     with translation.override(BOOK_LANGUAGE):
         book = book_build(
             district=submission.district, edition=submission.edition, draft=False, submission=submission

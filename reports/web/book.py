@@ -7,7 +7,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -18,12 +17,9 @@ from django.views.decorators.http import require_POST
 from workflow import access
 from workflow import selectors as wf
 from workflow.errors import DomainError, NotFound
-from workflow.models import Project, State
-from workflow.models.projects import RELEASED_STATES
 
 from .. import selectors, services
 from ..docx import render_docx
-from ..errors import BookRenderError
 from ..pdf import render_pdf
 
 PDF = "application/pdf"
@@ -47,17 +43,7 @@ def district_book(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404 from exc
     principal = access.principal_for(request.user)
     edition = wf.active_edition()
-    counts: dict[str, Any] = {}
-    if edition is not None:
-        counts = (
-            Project.objects.filter(district=district, edition=edition)
-            .exclude(state__in=RELEASED_STATES)
-            .aggregate(
-                live=Count("id"),
-                reported=Count("id", filter=Q(state=State.REPORTED)),
-                submitted=Count("id", filter=Q(state=State.SUBMITTED)),
-            )
-        )
+    counts = selectors.book_progress(district, edition) if edition is not None else {}
     return render(
         request,
         "reports/book_page.html",
@@ -98,9 +84,7 @@ def book_preview_pdf(request: HttpRequest, code: str) -> HttpResponse:
     try:
         book = _preview(request, code)
         rendered = render_pdf(book)
-    except BookRenderError as exc:
-        return _unavailable(request, exc)
-    except DomainError as exc:
+    except DomainError as exc:  # no open edition, or the renderer failed (BookRenderError)
         return _unavailable(request, exc)
     response = HttpResponse(rendered.content, content_type=PDF)
     response["Content-Disposition"] = 'inline; filename="%s"' % _file_name(book, "pdf")
