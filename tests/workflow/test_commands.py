@@ -95,5 +95,10 @@ def test_seed_demo_from_the_small_fixture_is_idempotent_and_covers_every_state(t
         assert username in first
     states = set(Project.objects.values_list("state", flat=True))
     assert states == set(State.values)
+    # Chom Thong's submission carries its report book, made from parts 1 and 2 of both districts.
+    from reports.models import DistrictProfile, ReportBook
+
+    assert ReportBook.objects.get().submission.district_id == "5002"
+    assert set(DistrictProfile.objects.values_list("district_id", flat=True)) == {"5001", "5002"}
     assert audit.verify() == []
     assert get_user_model().objects.get(username="chief").check_password("rolemodel-demo")
