@@ -188,3 +188,21 @@ class SubmissionReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.submission} ✓"
+
+
+class BookDelivery(models.Model):
+    """One attempt to e-mail a submitted book to the centre (append-only: the record of sending)."""
+
+    book = models.ForeignKey(ReportBook, on_delete=models.PROTECT, related_name="deliveries")
+    address = models.EmailField(_("address"))
+    attempted_at = models.DateTimeField(_("attempted"))
+    sent = models.BooleanField(_("sent"), default=False)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("e-mail of a report book")
+        verbose_name_plural = _("e-mails of report books")
+
+    def __str__(self) -> str:
+        return f"{self.book_id} → {self.address} {'✓' if self.sent else '✗'}"

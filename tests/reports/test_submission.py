@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import io
 from typing import Any
 
 import pytest
@@ -150,3 +151,31 @@ def test_planner_acknowledges_receipt_once(ready: Any, django_capture_on_commit_
     assert caught.value.code == "already_acknowledged"
     assert SubmissionReceipt.objects.count() == 1
     assert audit.verify() == []
+
+
+def test_a_mail_server_that_is_down_loses_no_book(
+    ready: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.management import call_command
+
+    from reports.models import BookDelivery
+
+    settings.EMAIL_BACKEND = "tests.reports.failing_mail.EmailBackend"
+    submission = submit(ready, capture=django_capture_on_commit_callbacks)
+
+    assert submission.is_late is False
+    [attempt] = BookDelivery.objects.all()
+    assert (attempt.sent, attempt.address) == (False, ready.edition.central_email)
+    assert "mail server down" in attempt.error
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    out = io.StringIO()
+    call_command("send_report_books", stdout=out)
+    assert "sent now: 1" in out.getvalue()
+    assert len(mail.outbox) == 1
+    assert hashlib.sha256(mail.outbox[0].attachments[0][1]).hexdigest() == submission.book.sha256
+
+    again = io.StringIO()
+    call_command("send_report_books", stdout=again)
+    assert "waiting: 0" in again.getvalue()
+    assert len(mail.outbox) == 1
