@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.utils.translation import gettext_lazy
 from viewflow import this
 from viewflow.workflow import flow, lock
 from viewflow.workflow.activation import Activation
@@ -106,6 +107,15 @@ STEP_ROLE: dict[str, str] = {
     "monitor": Role.REGIONAL_INSPECTOR,
     "report": Role.DISTRICT_OFFICER,
     "submit": Role.DISTRICT_CHIEF,
+}
+# What each step is called on the pages (inbox filters, dashboard columns).
+STEP_LABELS: dict[str, Any] = {
+    "review": gettext_lazy("Review and approve"),
+    "revise": gettext_lazy("Revise"),
+    "implement": gettext_lazy("Record implementation"),
+    "monitor": gettext_lazy("Monitor"),
+    "report": gettext_lazy("Report results"),
+    "submit": gettext_lazy("Submit the district's report"),
 }
 ACTIVE_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 

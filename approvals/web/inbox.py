@@ -32,14 +32,6 @@ from workflow.models import Dimension
 PAGE_SIZE = 25
 DUE_SOON_DAYS = 7
 
-STEP_LABELS: dict[str, Any] = {
-    "review": gettext_lazy("Review and approve"),
-    "revise": gettext_lazy("Revise"),
-    "implement": gettext_lazy("Record implementation"),
-    "monitor": gettext_lazy("Monitor"),
-    "report": gettext_lazy("Report results"),
-    "submit": gettext_lazy("Submit the district's report"),
-}
 SORT_CHOICES = [
     ("due", gettext_lazy("Due date, soonest first")),
     ("-due", gettext_lazy("Due date, latest first")),
@@ -81,7 +73,7 @@ class InboxFilterForm(forms.Form):
         super().__init__(data)
         any_choice = ("", gettext_lazy("All"))
         choice = cast(dict[str, forms.ChoiceField], self.fields)
-        choice["step"].choices = [any_choice, *[(s, STEP_LABELS[s]) for s in steps]]
+        choice["step"].choices = [any_choice, *[(s, flows.STEP_LABELS[s]) for s in steps]]
         provinces = {d.province.code: d.province for d in districts}
         choice["province"].choices = [
             any_choice,
@@ -196,7 +188,7 @@ def _rows(request: HttpRequest, page: Page[Task], **marks: Any) -> list[Row]:
                 project=project,
                 project_url=project_url(project.pk),
                 step=step,
-                step_label=STEP_LABELS.get(step, step),
+                step_label=flows.STEP_LABELS.get(step, step),
                 role=flows.STEP_ROLE[step],
                 district_name=area_name(project.district),
                 province_name=area_name(project.district.province),

@@ -33,6 +33,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from workflow import flows
 from workflow.errors import Forbidden, InvalidInput, NotFound
 from workflow.models import State
 
@@ -57,18 +58,6 @@ STATE_COLOURS: dict[str, str] = {
     State.REJECTED: svg.VERMILLION,
     State.WITHDRAWN: svg.GREY,
 }
-
-
-def step_label(step: str) -> str:
-    labels = {
-        "review": _("Chief's review"),
-        "revise": _("Revision by the district office"),
-        "implement": _("Implementation record"),
-        "monitor": _("Monitoring by the inspector"),
-        "report": _("Result report"),
-        "submit": _("District's submission"),
-    }
-    return labels.get(step, step)
 
 
 # --- The numbers behind each chart ---------------------------------------------------------
@@ -173,7 +162,7 @@ def chart_table(board: Dashboard, chart: str) -> Table:
         return _group_table(
             board,
             [Column(_("Open tasks")), Column(_("Overdue tasks"))]
-            + [Column(_("Overdue: %(step)s") % {"step": step_label(s)}) for s in STEPS],
+            + [Column(_("Overdue: %(step)s") % {"step": flows.STEP_LABELS.get(s, s)}) for s in STEPS],
             lambda row: [row.open_tasks, row.overdue_tasks] + [row.overdue_by_step.get(s, 0) for s in STEPS],
         )
     if chart == "books":
