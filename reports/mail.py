@@ -67,7 +67,7 @@ def send_book_to_centre(*, submission_id: int) -> bool:
         .filter(pk=submission_id)
         .first()
     )
-    book: Any = getattr(submission, "book", None) if submission and hasattr(submission, "book") else None
+    book: Any = getattr(submission, "book", None) if submission else None
     if submission is None or book is None or not submission.edition.central_email:
         return False
     error = ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import FileResponse, HttpResponse, HttpResponseBase
+from django.http import HttpResponse, HttpResponseBase
 from django.urls import URLPattern, path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
@@ -13,16 +13,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflow.errors import NotFound
 from workflow.models import DistrictSubmission
 
-from .. import selectors, services
-from ..docx import render_docx
+from .. import files, selectors, services
 from ..models import ReportBook, SubmissionReceipt
-from ..pdf import render_pdf
 
-PDF = "application/pdf"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 EDITION = OpenApiParameter("edition", str, description="edition code (default: the active edition)")
 
 
@@ -65,17 +60,17 @@ class SubmittedBookSerializer(serializers.ModelSerializer[DistrictSubmission]):
 
     @extend_schema_field(BookFileSerializer(allow_null=True))
     def get_book(self, obj: DistrictSubmission) -> dict[str, Any] | None:
-        book = getattr(obj, "book", None) if hasattr(obj, "book") else None
+        book = getattr(obj, "book", None)
         return BookFileSerializer(book).data if book else None
 
     @extend_schema_field(ReceiptSerializer(allow_null=True))
     def get_receipt(self, obj: DistrictSubmission) -> dict[str, Any] | None:
-        receipt = getattr(obj, "receipt", None) if hasattr(obj, "receipt") else None
+        receipt = getattr(obj, "receipt", None)
         return ReceiptSerializer(receipt).data if receipt else None
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_pdf_url(self, obj: DistrictSubmission) -> str | None:
-        if not hasattr(obj, "book"):
+        if getattr(obj, "book", None) is None:
             return None
         return f"/api/v1/submissions/{obj.pk}/book.pdf"
 
@@ -84,26 +79,18 @@ class AcknowledgeSerializer(serializers.Serializer[Any]):
     comment = serializers.CharField(allow_blank=True, required=False, default="", max_length=2000)
 
 
-def _draft_name(book: Any, suffix: str) -> str:
-    return f"report-book-{book.district.code}-{book.edition.code}-draft.{suffix}"
-
-
 class ReportBookPdfApi(APIView):
     """The district's book as it stands now (draft), as PDF; anyone who may see the district."""
 
     @extend_schema(
         parameters=[EDITION],
-        responses={(200, PDF): OpenApiResponse(OpenApiTypes.BINARY, description="the draft book")},
+        responses={(200, files.PDF): OpenApiResponse(OpenApiTypes.BINARY, description="the draft book")},
     )
     def get(self, request: Request, code: str) -> HttpResponse:
         book = selectors.book_for_preview(
             request.user, code, edition_code=request.query_params.get("edition")
         )
-        rendered = render_pdf(book)
-        response = HttpResponse(rendered.content, content_type=PDF)
-        response["Content-Disposition"] = f'inline; filename="{_draft_name(book, "pdf")}"'
-        response["X-Page-Count"] = str(rendered.pages)
-        return response
+        return files.draft_pdf_response(book)
 
 
 class ReportBookDocxApi(APIView):
@@ -111,15 +98,13 @@ class ReportBookDocxApi(APIView):
 
     @extend_schema(
         parameters=[EDITION],
-        responses={(200, DOCX): OpenApiResponse(OpenApiTypes.BINARY, description="the draft book")},
+        responses={(200, files.DOCX): OpenApiResponse(OpenApiTypes.BINARY, description="the draft book")},
     )
     def get(self, request: Request, code: str) -> HttpResponse:
         book = selectors.book_for_preview(
             request.user, code, edition_code=request.query_params.get("edition")
         )
-        response = HttpResponse(render_docx(book), content_type=DOCX)
-        response["Content-Disposition"] = f'attachment; filename="{_draft_name(book, "docx")}"'
-        return response
+        return files.draft_docx_response(book)
 
 
 class DistrictBooksApi(APIView):
@@ -134,16 +119,9 @@ class DistrictBooksApi(APIView):
 class SubmissionBookApi(APIView):
     """The stored PDF of one submitted version, byte for byte as submitted."""
 
-    @extend_schema(responses={(200, PDF): OpenApiResponse(OpenApiTypes.BINARY)})
+    @extend_schema(responses={(200, files.PDF): OpenApiResponse(OpenApiTypes.BINARY)})
     def get(self, request: Request, pk: int) -> HttpResponseBase:
-        submission = selectors.submission_get_visible(request.user, pk)
-        book = getattr(submission, "book", None) if hasattr(submission, "book") else None
-        if book is None:
-            raise NotFound()
-        name = f"report-book-{submission.district_id}-{submission.edition.code}-v{submission.version}.pdf"
-        response = FileResponse(book.pdf.open("rb"), content_type=PDF, filename=name)
-        response["X-Content-SHA256"] = book.sha256
-        return response
+        return files.stored_book_response(selectors.submission_get_visible(request.user, pk))
 
 
 class SubmissionAcknowledgeApi(APIView):

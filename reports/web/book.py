@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
@@ -18,12 +18,7 @@ from workflow import access
 from workflow import selectors as wf
 from workflow.errors import DomainError, NotFound
 
-from .. import selectors, services
-from ..docx import render_docx
-from ..pdf import render_pdf
-
-PDF = "application/pdf"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+from .. import files, selectors, services
 
 
 class AcknowledgeForm(forms.Form):
@@ -67,14 +62,6 @@ def _preview(request: HttpRequest, code: str) -> Any:
         raise Http404 from exc
 
 
-def _file_name(book: Any, suffix: str) -> str:
-    return "report-book-%(district)s-%(edition)s-draft.%(suffix)s" % {
-        "district": book.district.code,
-        "edition": book.edition.code,
-        "suffix": suffix,
-    }
-
-
 def _unavailable(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return render(request, "reports/book_unavailable.html", {"message": str(exc)}, status=exc.status)
 
@@ -82,42 +69,26 @@ def _unavailable(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @login_required
 def book_preview_pdf(request: HttpRequest, code: str) -> HttpResponse:
     try:
-        book = _preview(request, code)
-        rendered = render_pdf(book)
+        return files.draft_pdf_response(_preview(request, code))
     except DomainError as exc:  # no open edition, or the renderer failed (BookRenderError)
         return _unavailable(request, exc)
-    response = HttpResponse(rendered.content, content_type=PDF)
-    response["Content-Disposition"] = 'inline; filename="%s"' % _file_name(book, "pdf")
-    return response
 
 
 @login_required
 def book_preview_docx(request: HttpRequest, code: str) -> HttpResponse:
     try:
-        book = _preview(request, code)
+        return files.draft_docx_response(_preview(request, code))
     except DomainError as exc:
         return _unavailable(request, exc)
-    response = HttpResponse(render_docx(book), content_type=DOCX)
-    response["Content-Disposition"] = 'attachment; filename="%s"' % _file_name(book, "docx")
-    return response
 
 
 @login_required
 def submission_book(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The stored PDF of one submitted version, exactly as it was sent."""
     try:
-        submission = selectors.submission_get_visible(request.user, pk)
+        return files.stored_book_response(selectors.submission_get_visible(request.user, pk))
     except NotFound as exc:
         raise Http404 from exc
-    book = getattr(submission, "book", None)
-    if book is None:
-        raise Http404
-    try:
-        handle = book.pdf.open("rb")
-    except OSError as exc:
-        raise Http404 from exc
-    name = "report-book-%s-%s-v%s.pdf" % (submission.district_id, submission.edition.code, submission.version)
-    return FileResponse(handle, content_type=PDF, filename=name)
 
 
 @login_required

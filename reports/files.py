@@ -1,0 +1,50 @@
+"""The book as files in HTTP responses: one place for the names, types and headers that the
+pages and the API both send."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, HttpResponse
+
+from workflow.errors import NotFound
+from workflow.models import DistrictSubmission
+
+from .book import Book
+from .docx import render_docx
+from .pdf import render_pdf
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _draft_name(book: Book, suffix: str) -> str:
+    return f"report-book-{book.district.code}-{book.edition.code}-draft.{suffix}"
+
+
+def draft_pdf_response(book: Book) -> HttpResponse:
+    """The draft book as a PDF shown in the browser (raises ``BookRenderError``)."""
+    rendered = render_pdf(book)
+    response = HttpResponse(rendered.content, content_type=PDF)
+    response["Content-Disposition"] = f'inline; filename="{_draft_name(book, "pdf")}"'
+    response["X-Page-Count"] = str(rendered.pages)
+    return response
+
+
+def draft_docx_response(book: Book) -> HttpResponse:
+    response = HttpResponse(render_docx(book), content_type=DOCX)
+    response["Content-Disposition"] = f'attachment; filename="{_draft_name(book, "docx")}"'
+    return response
+
+
+def stored_book_response(submission: DistrictSubmission) -> FileResponse:
+    """The stored PDF of a submitted version, byte for byte (``NotFound`` if it has none)."""
+    book = getattr(submission, "book", None)
+    if book is None:
+        raise NotFound()
+    try:
+        handle = book.pdf.open("rb")
+    except OSError as exc:
+        raise NotFound() from exc
+    name = f"report-book-{submission.district_id}-{submission.edition.code}-v{submission.version}.pdf"
+    response = FileResponse(handle, content_type=PDF, filename=name)
+    response["X-Content-SHA256"] = book.sha256
+    return response
