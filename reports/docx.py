@@ -25,8 +25,8 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from docx.text.paragraph import Paragraph
 
-from workflow.dates import format_date
 from workflow.models import Role, State
+from workflow.templatetags.rolemodel import baht, thaidate
 
 from .book import Book, ProjectPart, thai_digits
 from .pdf import scaled_photo
@@ -46,16 +46,11 @@ class _Writer:
         return thai_digits(text) if self.book.thai_digits else text
 
     def date(self, value: Any) -> str:
-        if value is None:
-            return "–"
-        if hasattr(value, "date") and callable(value.date):
-            from django.utils import timezone
-
-            value = timezone.localtime(value).date()
-        return self.t(format_date(value))
+        """A BE date as the PDF shows it (``thaidate``: the local date of a datetime)."""
+        return self.t(thaidate(value)) if value is not None else "–"
 
     def money(self, value: Any) -> str:
-        return self.t(f"{value:,.2f}")
+        return self.t(baht(value))
 
     def para(self, text: str = "", *, bold: bool = False, indent: bool = False) -> Paragraph:
         paragraph = self.doc.add_paragraph()
@@ -145,7 +140,7 @@ class _Writer:
             % {"district": book.district.name_th, "province": book.district.province.name_th},
             book.edition.title,
             _("Version %(version)s") % {"version": book.version} if book.version else "",
-            _("Made on %(date)s") % {"date": format_date(book.generated_at.date())},
+            _("Made on %(date)s") % {"date": thaidate(book.generated_at)},
             _("DRAFT – not submitted") if book.draft else "",
         ):
             if line:
