@@ -434,11 +434,6 @@ def _editor(acting_user: Any, district: District | str) -> tuple[access.Grant, D
     return grant, visible, edition
 
 
-def _lock_district(code: str) -> District:
-    """The district row's lock: saves of one district's book (and its budget checks) queue."""
-    return District.objects.select_for_update().select_related("province").get(code=code)
-
-
 def _stale() -> Conflict:
     return Conflict(
         _(
@@ -468,7 +463,7 @@ def _record(
     edition: Edition,
     payload: dict[str, Any],
 ) -> None:
-    event = audit.record(
+    events.publish(
         actor=audit.Actor(
             user=acting_user, role=grant.role, area_code=grant.area_code, acting_for=grant.acting_for
         ),
@@ -479,7 +474,6 @@ def _record(
         is_late=timezone.localdate() > edition.deadline,
         payload={"edition": edition.code, **payload},
     )
-    events.dispatch(event)
 
 
 def _changed(before: dict[str, Any], after: dict[str, Any], names: Sequence[str]) -> list[str]:
@@ -493,7 +487,7 @@ def district_profile_update(
     """Save part 1 of the district's book for the active edition (the whole part at once)."""
     grant, visible, edition = _editor(acting_user, district)
     clean = _clean_profile(data)
-    locked = _lock_district(visible.code)
+    locked = selectors.district_for_update(visible.code)
     profile = DistrictProfile.objects.select_for_update().filter(district=locked, edition=edition).first()
     _check_fresh(profile.updated_at if profile else None, data.updated_at)
     created = profile is None
@@ -572,7 +566,7 @@ def drive_report_update(*, district: District | str, acting_user: Any, data: Dri
     """Save part 2 of the district's book for the active edition (the whole part at once)."""
     grant, visible, edition = _editor(acting_user, district)
     clean = _clean_drive(data)
-    locked = _lock_district(visible.code)
+    locked = selectors.district_for_update(visible.code)
     report = DriveReport.objects.select_for_update().filter(district=locked, edition=edition).first()
     _check_fresh(report.updated_at if report else None, data.updated_at)
     created = report is None

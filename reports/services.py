@@ -82,8 +82,10 @@ def submission_acknowledge(
             _("This report book's receipt is already acknowledged."), "already_acknowledged"
         ) from exc
     book = ReportBook.objects.filter(submission=locked).first()
-    event = audit.record(
-        actor=audit.Actor(user=acting_user, role=grant.role, area_code=grant.area_code),
+    events.publish(
+        actor=audit.Actor(
+            user=acting_user, role=grant.role, area_code=grant.area_code, acting_for=grant.acting_for
+        ),
         action="submission_acknowledge",
         object_type="submission",
         object_id=locked.pk,
@@ -95,5 +97,4 @@ def submission_acknowledge(
             "sha256": book.sha256 if book else "",
         },
     )
-    events.dispatch(event)
     return receipt

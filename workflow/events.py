@@ -27,6 +27,15 @@ def dispatch(event: AuditEvent) -> None:
         handler(event)
 
 
+def publish(**record: Any) -> AuditEvent:
+    """Append the audit event (``audit.record``'s arguments) and hand it to the handlers."""
+    from . import audit
+
+    event = audit.record(**record)
+    dispatch(event)
+    return event
+
+
 # --- The submission's document ---------------------------------------------------------
 # The district's submission asks the registered renderer (the report book, in ``reports``)
 # for the final document while its transaction is open; what the renderer returns (file

@@ -473,7 +473,7 @@ def _audit(acting_user: AbstractBaseUser, action: str, object_type: str, payload
     actor = audit.Actor(
         user=acting_user, role=grant.role if grant else "", area_code=grant.area_code if grant else ""
     )
-    events.dispatch(audit.record(actor=actor, action=action, object_type=object_type, payload=payload))
+    events.publish(actor=actor, action=action, object_type=object_type, payload=payload)
 
 
 @transaction.atomic

@@ -69,6 +69,14 @@ def district_get_visible(user: Any, code: str) -> District:
         raise NotFound() from None
 
 
+def district_for_update(code: str) -> District:
+    """Lock the district's row: every budget-changing write and every save of its book queue here.
+
+    Call it inside the change's transaction, after the access check.
+    """
+    return District.objects.select_for_update().select_related("province").get(code=code)
+
+
 def active_edition() -> Edition | None:
     return Edition.objects.active().first()
 

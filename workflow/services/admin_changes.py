@@ -110,7 +110,7 @@ def admin_object_save(
             changed[name] = after_pks
         elif m2m_before.get(name) != after_pks:
             changed[name] = {"from": m2m_before.get(name, []), "to": after_pks}
-    event = audit.record(
+    events.publish(
         actor=actor,
         action="admin_change",
         object_type=model._meta.label_lower,
@@ -118,7 +118,6 @@ def admin_object_save(
         district=district_of(obj),
         payload={"object": _label(obj), "is_new": is_new, "changed": changed},
     )
-    events.dispatch(event)
     return obj
 
 
@@ -132,7 +131,7 @@ def admin_object_delete(*, acting_user: Any, obj: models.Model) -> None:
     model = type(obj)
     values = {field.name: _value(obj, field) for field in model._meta.concrete_fields}
     pk = obj.pk
-    event = audit.record(
+    events.publish(
         actor=actor,
         action="admin_delete",
         object_type=model._meta.label_lower,
@@ -141,4 +140,3 @@ def admin_object_delete(*, acting_user: Any, obj: models.Model) -> None:
         payload={"object": _label(obj), "values": values},
     )
     obj.delete()
-    events.dispatch(event)

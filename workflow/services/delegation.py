@@ -70,7 +70,7 @@ def delegation_create(
         starts_on=starts_on,
         ends_on=ends_on,
     )
-    event = audit.record(
+    events.publish(
         actor=audit.Actor(user=acting_user, role=grant.role, area_code=grant.area_code),
         action="delegation_create",
         object_type="delegation",
@@ -83,7 +83,6 @@ def delegation_create(
             "ends_on": ends_on,
         },
     )
-    events.dispatch(event)
     access.forget(delegate)
     return delegation
 
@@ -102,7 +101,7 @@ def delegation_revoke(*, acting_user: Any, delegation: Delegation | int) -> Dele
         return locked
     locked.revoked_at = timezone.now()
     locked.save(update_fields=["revoked_at"])
-    event = audit.record(
+    events.publish(
         actor=audit.Actor(user=acting_user, role=grant.role, area_code=grant.area_code),
         action="delegation_revoke",
         object_type="delegation",
@@ -110,5 +109,4 @@ def delegation_revoke(*, acting_user: Any, delegation: Delegation | int) -> Dele
         district=target,
         payload={"delegate": locked.delegate.get_username()},
     )
-    events.dispatch(event)
     return locked

@@ -66,14 +66,13 @@ def edition_create(*, acting_user: Any, values: dict[str, Any]) -> Edition:
     if not edition.dimensions:
         edition.dimensions = default_dimensions()
     _save(edition)
-    event = audit.record(
+    events.publish(
         actor=audit.Actor(user=principal.user, role=grant.role, area_code=grant.area_code),
         action="edition_create",
         object_type="edition",
         object_id=edition.code,
         payload={"after": _snapshot(edition)},
     )
-    events.dispatch(event)
     return edition
 
 
@@ -97,12 +96,11 @@ def edition_update(*, acting_user: Any, edition: Edition | int, values: dict[str
     after = _snapshot(locked)
     changed = {k: {"from": before[k], "to": after[k]} for k in EDITABLE if before[k] != after[k]}
     if changed:
-        event = audit.record(
+        events.publish(
             actor=audit.Actor(user=principal.user, role=grant.role, area_code=grant.area_code),
             action="edition_update",
             object_type="edition",
             object_id=locked.code,
             payload={"changed": changed},
         )
-        events.dispatch(event)
     return locked

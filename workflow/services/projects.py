@@ -108,14 +108,7 @@ def _actor(principal: access.Principal, grant: access.Grant | None) -> audit.Act
 
 
 def _record(**kwargs: Any) -> Any:
-    event = audit.record(**kwargs)
-    events.dispatch(event)
-    return event
-
-
-def _lock_district(code: str) -> District:
-    """Serialise every budget-changing write of one district (the cap check's lock)."""
-    return District.objects.select_for_update().select_related("province").get(code=code)
+    return events.publish(**kwargs)
 
 
 def _validate_lines(lines: Sequence[LineInput], prefix: str) -> list[FieldError]:
@@ -346,7 +339,7 @@ def project_create(*, acting_user: Any, bank_entry: BankEntry | int, data: Proje
     if errors:
         raise InvalidInput(errors)
     subdistricts = _resolve_subdistricts(data.subdistricts) if data.subdistricts is not None else []
-    _lock_district(district.code)
+    selectors.district_for_update(district.code)
     facts = _facts_for(None, district.code, data, subdistricts)
     rule_snapshot = _check_rules(facts, edition, exclude_project_id=None)
     project = Project(edition=edition, district=district, bank_entry=entry, created_by=acting_user)
@@ -383,7 +376,7 @@ def project_update(*, acting_user: Any, project: Project | int, data: ProjectInp
     if errors:
         raise InvalidInput(errors)
     subdistricts = _resolve_subdistricts(data.subdistricts) if data.subdistricts is not None else None
-    _lock_district(locked.district_id)
+    selectors.district_for_update(locked.district_id)
     facts = _facts_for(locked, locked.district_id, data, subdistricts)
     rule_snapshot = _check_rules(facts, locked.edition, exclude_project_id=locked.pk)
     changed = _apply(locked, data, subdistricts)
@@ -520,7 +513,7 @@ def _transition_rechecking_rules(
 ) -> Project:
     """Lock the district, run the guideline's rules again (422 on failure), then transition."""
     principal, locked, grant = _begin(acting_user, project, action)
-    _lock_district(locked.district_id)
+    selectors.district_for_update(locked.district_id)
     facts = selectors.project_facts(locked)
     rule_snapshot = _check_rules(facts, locked.edition, exclude_project_id=locked.pk)
     return _transition(
@@ -549,14 +542,14 @@ def project_return(*, project: Project | int, acting_user: Any, comment: str) ->
 def project_reject(*, project: Project | int, acting_user: Any, comment: str) -> Project:
     principal, locked, grant = _begin(acting_user, project, "reject")
     _require_comment("reject", comment)
-    _lock_district(locked.district_id)
+    selectors.district_for_update(locked.district_id)
     return _transition(principal=principal, project=locked, grant=grant, action="reject", comment=comment)
 
 
 @transaction.atomic
 def project_withdraw(*, project: Project | int, acting_user: Any, comment: str = "") -> Project:
     principal, locked, grant = _begin(acting_user, project, "withdraw")
-    _lock_district(locked.district_id)
+    selectors.district_for_update(locked.district_id)
     return _transition(principal=principal, project=locked, grant=grant, action="withdraw", comment=comment)
 
 
@@ -732,7 +725,7 @@ def district_submit(*, district: District | str, acting_user: Any, comment: str 
     edition = selectors.active_edition()
     if edition is None:
         raise Conflict(_("No programme edition is open."), "no_active_edition")
-    locked_district = _lock_district(code)
+    locked_district = selectors.district_for_update(code)
     live = list(
         Project.objects.select_for_update(of=("self",))
         .filter(district_id=code, edition=edition)

@@ -97,7 +97,7 @@ def role_grant(
     membership = RoleMembership.objects.create(
         user=user, role=role, valid_from=valid_from, valid_until=valid_until, granted_by=acting_user, **area
     )
-    event = audit.record(
+    events.publish(
         actor=actor,
         action="role_grant",
         object_type="role_membership",
@@ -111,7 +111,6 @@ def role_grant(
             "valid_until": valid_until,
         },
     )
-    events.dispatch(event)
     access.forget(user)
     return membership
 
@@ -125,7 +124,7 @@ def role_revoke(*, acting_user: Any, user: Any, role: str, area_code: str) -> in
     if not memberships:
         raise NotFound(_("The user does not hold this role over this area."))
     for membership in memberships:
-        event = audit.record(
+        events.publish(
             actor=actor,
             action="role_revoke",
             object_type="role_membership",
@@ -133,7 +132,6 @@ def role_revoke(*, acting_user: Any, user: Any, role: str, area_code: str) -> in
             district=membership.district,
             payload={"user": user.username, "role": role, "area": membership.area_code},
         )
-        events.dispatch(event)
         membership.delete()
     access.forget(user)
     return len(memberships)
