@@ -13,6 +13,7 @@ from django.core import mail
 from django.utils import timezone
 
 from notifications.models import Notification
+from reports.errors import BookRenderError
 from reports.models import ReportBook, SubmissionReceipt
 from reports.services import submission_acknowledge
 from tests import factories as f
@@ -114,11 +115,10 @@ def test_a_submitted_book_cannot_change_and_a_correction_is_a_new_version(
 
 def test_a_failed_render_submits_nothing(ready: Any, settings: Any) -> None:
     settings.REPORT_BOOK_CHROMIUM = "/nonexistent/chromium"
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(BookRenderError) as caught:
         svc.district_submit(district=ready.d1, acting_user=ready.chief)
-    assert getattr(caught.value, "code", "") == "book_renderer_missing"
+    assert caught.value.code == "book_renderer_missing"
     assert DistrictSubmission.objects.count() == 0
-    assert {p.state for p in ready.projects} == {State.REPORTED}
     for project in ready.projects:
         project.refresh_from_db()
         assert project.state == State.REPORTED
@@ -163,7 +163,6 @@ def test_a_mail_server_that_is_down_loses_no_book(
     settings.EMAIL_BACKEND = "tests.reports.failing_mail.EmailBackend"
     submission = submit(ready, capture=django_capture_on_commit_callbacks)
 
-    assert submission.is_late is False
     [attempt] = BookDelivery.objects.all()
     assert (attempt.sent, attempt.address) == (False, ready.edition.central_email)
     assert "mail server down" in attempt.error
