@@ -15,6 +15,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from config.redis_layer import channel_layer_host
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -131,14 +133,14 @@ if REDIS_URL:
             "CONFIG": {
                 # redis-py 8 caps its async pool at 100 connections by default.
                 "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "max_connections": int(os.environ.get("REDIS_MAX_CONNECTIONS", "2000")),
+                    channel_layer_host(
+                        REDIS_URL,
+                        max_connections=int(os.environ.get("REDIS_MAX_CONNECTIONS", "2000")),
                         # redis-py 8 reads with a 5 s socket_timeout by default and channels-redis
                         # blocks 5 s in BZPOPMIN, so idle websockets were closed (1011) every ~5 s.
-                        "socket_timeout": 15,
-                        "socket_connect_timeout": 5,
-                    }
+                        socket_timeout=15,
+                        socket_connect_timeout=5,
+                    )
                 ],
                 # Per server process, not per socket: the default 100 silently dropped pushes.
                 "capacity": int(os.environ.get("CHANNEL_LAYER_CAPACITY", "5000")),
