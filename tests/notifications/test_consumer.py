@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from channels import DEFAULT_CHANNEL_LAYER
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
@@ -45,12 +46,45 @@ def _foreign_running_loop_set_aside():
         asyncio._set_running_loop(foreign)
 
 
+# Seconds a socket waits for the application (asgiref's default is 1 s). A slow CI machine must
+# never turn a late answer into a cancellation halfway through a Redis command.
+WAIT = 10
+
+
+class Socket(WebsocketCommunicator):
+    """A test socket that waits ``WAIT`` seconds unless told otherwise."""
+
+    async def connect(self, timeout: float = WAIT):
+        return await super().connect(timeout)
+
+    async def receive_output(self, timeout: float = WAIT):
+        return await super().receive_output(timeout)
+
+    async def receive_from(self, timeout: float = WAIT):
+        return await super().receive_from(timeout)
+
+    async def receive_json_from(self, timeout: float = WAIT):
+        return await super().receive_json_from(timeout)
+
+    async def disconnect(self, code: int = 1000, timeout: float = WAIT) -> None:
+        await super().disconnect(code, timeout)
+
+
 @pytest.fixture(autouse=True)
-def fresh_channel_layer():
-    """A channel layer of this test's own (its Redis pools belong to this test's event loop)."""
+async def fresh_channel_layer():
+    """A channel layer of this test's own, closed inside this test's event loop.
+
+    Its Redis pools belong to this loop: they are closed here, while the loop runs, rather than
+    by channels-redis' hook on the loop's ``close()`` at teardown.
+    """
     channel_layers.backends.clear()
     yield
+    layer = channel_layers.backends.get(DEFAULT_CHANNEL_LAYER)
     channel_layers.backends.clear()
+    close_pools = getattr(layer, "close_pools", None)
+    if close_pools is not None:
+        async with asyncio.timeout(WAIT):
+            await close_pools()
 
 
 @database_sync_to_async
@@ -73,23 +107,23 @@ def tell(user, text: str) -> Notification:
     return row
 
 
-async def open_socket(user=None, path: str = PATH, headers=()) -> WebsocketCommunicator:
+async def open_socket(user=None, path: str = PATH, headers=()) -> Socket:
     """A connected socket, authenticated by the user's session cookie."""
     extra = [await session_cookie(user)] if user is not None else []
-    communicator = WebsocketCommunicator(application, path, headers=[ORIGIN, *extra, *headers])
+    communicator = Socket(application, path, headers=[ORIGIN, *extra, *headers])
     connected, _ = await communicator.connect()
     assert connected
     return communicator
 
 
-async def caught_up(communicator: WebsocketCommunicator, after: int = 0) -> dict:
+async def caught_up(communicator: Socket, after: int = 0) -> dict:
     await communicator.send_json_to({"type": "hello", "after": after})
     message = await communicator.receive_json_from()
     assert message["type"] == "caught_up", message
     return message
 
 
-async def next_notice(communicator: WebsocketCommunicator) -> dict:
+async def next_notice(communicator: Socket) -> dict:
     message = await communicator.receive_json_from()
     assert message["type"] == "notification", message
     return message["notification"]
@@ -121,7 +155,7 @@ async def test_token_header_authenticates_an_api_client(world):
 
 
 async def test_a_wrong_token_is_not_authenticated_even_with_a_session(world):
-    communicator = WebsocketCommunicator(
+    communicator = Socket(
         application,
         PATH,
         headers=[ORIGIN, await session_cookie(world.chief), (b"authorization", b"Token not-a-real-key")],
@@ -131,23 +165,21 @@ async def test_a_wrong_token_is_not_authenticated_even_with_a_session(world):
 
 
 async def test_unauthenticated_handshake_is_closed_with_4401(world):
-    communicator = WebsocketCommunicator(application, PATH, headers=[ORIGIN])
+    communicator = Socket(application, PATH, headers=[ORIGIN])
     await communicator.connect()
     assert await communicator.receive_output() == {"type": "websocket.close", "code": 4401}
 
 
 @pytest.mark.parametrize("origin", [b"http://evil.example", b"https://localhost.evil.example"])
 async def test_a_foreign_origin_is_refused(world, origin):
-    communicator = WebsocketCommunicator(
-        application, PATH, headers=[(b"origin", origin), await session_cookie(world.chief)]
-    )
+    communicator = Socket(application, PATH, headers=[(b"origin", origin), await session_cookie(world.chief)])
     connected, _ = await communicator.connect()
     assert not connected
 
 
 async def test_the_allowed_origins_are_accepted(world):
     for origin in (b"http://localhost", b"http://127.0.0.1:8000", b"http://testserver"):
-        communicator = WebsocketCommunicator(
+        communicator = Socket(
             application, PATH, headers=[(b"origin", origin), await session_cookie(world.chief)]
         )
         connected, _ = await communicator.connect()
@@ -230,7 +262,7 @@ async def test_catch_up_after_a_reconnect(world):
     await again.disconnect()
 
 
-async def caught_up_from_url(socket: WebsocketCommunicator) -> dict:
+async def caught_up_from_url(socket: Socket) -> dict:
     message = await socket.receive_json_from()
     assert message["type"] == "caught_up", message
     return message
