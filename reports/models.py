@@ -153,12 +153,14 @@ class DriveActivity(models.Model):
 class ReportBook(models.Model):
     """The final PDF of one submission. Written once, inside the submission; never changed."""
 
-    submission = models.OneToOneField(DistrictSubmission, on_delete=models.PROTECT, related_name="book")
+    submission = models.OneToOneField(
+        DistrictSubmission, on_delete=models.PROTECT, related_name="book", verbose_name=_("submission")
+    )
     pdf = models.FileField(_("PDF"), upload_to="books/%Y/")
-    sha256 = models.CharField(max_length=64)
-    size = models.PositiveIntegerField()
-    pages = models.PositiveIntegerField()
-    generated_at = models.DateTimeField()
+    sha256 = models.CharField(_("SHA-256 fingerprint"), max_length=64)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    pages = models.PositiveIntegerField(_("pages"))
+    generated_at = models.DateTimeField(_("generated"))
 
     class Meta:
         verbose_name = _("submitted report book")
@@ -177,10 +179,17 @@ class ReportBook(models.Model):
 class SubmissionReceipt(models.Model):
     """The Academic and Planning Division acknowledges that a submitted book arrived."""
 
-    submission = models.OneToOneField(DistrictSubmission, on_delete=models.PROTECT, related_name="receipt")
-    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    acknowledged_at = models.DateTimeField()
-    comment = models.TextField(blank=True)
+    submission = models.OneToOneField(
+        DistrictSubmission, on_delete=models.PROTECT, related_name="receipt", verbose_name=_("submission")
+    )
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged"))
+    comment = models.TextField(_("comment"), blank=True)
 
     class Meta:
         verbose_name = _("receipt of a report book")
