@@ -11,7 +11,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -78,14 +77,13 @@ def send_book_to_centre(*, submission_id: int) -> bool:
             "report book %s could not be e-mailed to %s", submission.pk, submission.edition.central_email
         )
         error = f"{type(exc).__name__}: {exc}"[:500]
-    with transaction.atomic():
-        BookDelivery.objects.create(
-            book=book,
-            address=submission.edition.central_email,
-            attempted_at=timezone.now(),
-            sent=not error,
-            error=error,
-        )
+    BookDelivery.objects.create(
+        book=book,
+        address=submission.edition.central_email,
+        attempted_at=timezone.now(),
+        sent=not error,
+        error=error,
+    )
     return not error
 
 

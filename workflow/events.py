@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from . import audit
 from .models import AuditEvent
 
 Handler = Callable[[AuditEvent], None]
@@ -29,8 +30,6 @@ def dispatch(event: AuditEvent) -> None:
 
 def publish(**record: Any) -> AuditEvent:
     """Append the audit event (``audit.record``'s arguments) and hand it to the handlers."""
-    from . import audit
-
     event = audit.record(**record)
     dispatch(event)
     return event

@@ -107,10 +107,6 @@ def _actor(principal: access.Principal, grant: access.Grant | None) -> audit.Act
     )
 
 
-def _record(**kwargs: Any) -> Any:
-    return events.publish(**kwargs)
-
-
 def _validate_lines(lines: Sequence[LineInput], prefix: str) -> list[FieldError]:
     errors: list[FieldError] = []
     valid_categories = set(LineCategory.values)
@@ -346,7 +342,7 @@ def project_create(*, acting_user: Any, bank_entry: BankEntry | int, data: Proje
     project.save()
     _apply(project, data, subdistricts)
     flows.process_start(project=project)
-    _record(
+    events.publish(
         actor=_actor(principal, grant),
         action="create",
         object_type="project",
@@ -381,7 +377,7 @@ def project_update(*, acting_user: Any, project: Project | int, data: ProjectInp
     rule_snapshot = _check_rules(facts, locked.edition, exclude_project_id=locked.pk)
     changed = _apply(locked, data, subdistricts)
     if changed:
-        _record(
+        events.publish(
             actor=_actor(principal, grant),
             action="update",
             object_type="project",
@@ -491,7 +487,7 @@ def _transition(
     flows.step_complete(project=project, user=principal.user)
     if rule_snapshot is None:
         rule_snapshot = [r.snapshot() for r in selectors.project_rule_results(project)]
-    _record(
+    events.publish(
         actor=_actor(principal, grant),
         action=action,
         object_type="project",
@@ -654,7 +650,7 @@ def project_comment(*, project: Project | int, acting_user: Any, comment: str) -
         raise Forbidden(_("Your role may not comment on projects."), "forbidden")
     if not comment.strip():
         raise InvalidInput([FieldError("comment", "required", _("Write a comment."))])
-    return _record(
+    return events.publish(
         actor=_actor(principal, grant),
         action="comment",
         object_type="project",
@@ -692,7 +688,7 @@ def evidence_add(
         sha256=digest.hexdigest(),
         uploaded_by=acting_user,
     )
-    _record(
+    events.publish(
         actor=_actor(principal, grant),
         action="evidence_add",
         object_type="evidence",
@@ -781,7 +777,7 @@ def district_submit(*, district: District | str, acting_user: Any, comment: str 
     # The final book is made from what the transaction now holds, and its fingerprint goes
     # into the submission's own event.
     documents = events.submission_documents(submission)
-    _record(
+    events.publish(
         actor=_actor(principal, grant),
         action="district_submit",
         object_type="submission",
