@@ -16,6 +16,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from workflow import access, audit, events, flows
+from workflow.audit_actions import AuditAction
 from workflow.errors import Conflict, DomainError, FieldError, Forbidden, IllegalTransition, InvalidInput
 from workflow.models import Role
 from workflow.services.projects import project_approve
@@ -37,7 +38,9 @@ def _actor(principal: access.Principal, project: Any, role: str) -> audit.Actor:
     )
 
 
-def _record(principal: access.Principal, task: Task, action: str, role: str, payload: dict[str, Any]) -> None:
+def _record(
+    principal: access.Principal, task: Task, action: AuditAction, role: str, payload: dict[str, Any]
+) -> None:
     project = _project(task)
     event = audit.record(
         actor=_actor(principal, project, role),
@@ -71,7 +74,7 @@ def task_claim(*, task: Task | int, acting_user: Any) -> Task:
         activation = locked.flow_task.activation_class(locked)
         activation.assign(acting_user)
         locked.save()
-    _record(principal, locked, "task_claim", flows.STEP_ROLE[step], {})
+    _record(principal, locked, AuditAction.TASK_CLAIM, flows.STEP_ROLE[step], {})
     return locked
 
 
@@ -99,7 +102,7 @@ def task_unclaim(*, task: Task | int, acting_user: Any) -> Task:
     _record(
         principal,
         locked,
-        "task_unclaim",
+        AuditAction.TASK_UNCLAIM,
         role if is_holder else Role.DISTRICT_CHIEF,
         {"previous_owner": previous},
     )
@@ -168,7 +171,7 @@ def task_assign(*, task: Task | int, acting_user: Any, assignee: Any) -> Task:
     _record(
         principal,
         locked,
-        "task_assign",
+        AuditAction.TASK_ASSIGN,
         Role.DISTRICT_CHIEF,
         {"assignee": person.get_username(), "previous_owner": previous},
     )

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 
 from workflow import access, audit, events, flows, schedule
+from workflow.audit_actions import AuditAction
 from workflow.dates import format_date
 from workflow.models import Project, Role
 from workflow.models.programme import default_escalation
@@ -97,7 +98,7 @@ def _send(
     task: Task,
     project: Project,
     key: str,
-    action: str,
+    action: AuditAction,
     kind: str,
     recipients: list[Any],
     message: str,
@@ -182,7 +183,7 @@ def timers_run(*, acting_user: Any = None, today: datetime.date | None = None) -
                 task=task,
                 project=project,
                 key=key,
-                action="reminder",
+                action=AuditAction.REMINDER,
                 kind=Kind.REMINDER,
                 recipients=holders,
                 message=REMINDER,
@@ -203,7 +204,7 @@ def timers_run(*, acting_user: Any = None, today: datetime.date | None = None) -
                     task=task,
                     project=project,
                     key=key,
-                    action="escalation",
+                    action=AuditAction.ESCALATION,
                     kind=Kind.OVERDUE if step_level == 1 else Kind.ESCALATION,
                     recipients=told,
                     message=OVERDUE,

@@ -17,6 +17,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from workflow.audit_actions import AuditAction, action_label
 from workflow.models import (
     AuditEvent,
     District,
@@ -29,7 +30,6 @@ from workflow.models import (
 )
 from workflow.models.programme import Dimension
 from workflow.models.projects import RELEASED_STATES, LineCategory
-from workflow.web.audit_filters import ACTION_LABELS
 
 from .models import Digits, DistrictProfile, DriveReport
 from .parts import previous_profile
@@ -37,14 +37,14 @@ from .parts import previous_profile
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 # The state changes that make up a project's approval chain in part 3.
 CHAIN_ACTIONS = (
-    "create",
-    "approve",
-    "return",
-    "resubmit",
-    "implement",
-    "monitor",
-    "report",
-    "submit",
+    AuditAction.CREATE,
+    AuditAction.APPROVE,
+    AuditAction.RETURN,
+    AuditAction.RESUBMIT,
+    AuditAction.IMPLEMENT,
+    AuditAction.MONITOR,
+    AuditAction.REPORT,
+    AuditAction.SUBMIT,
 )
 THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 
@@ -87,7 +87,7 @@ class Step:
 
     @property
     def label(self) -> str:
-        return str(ACTION_LABELS.get(self.action, self.action))
+        return action_label(self.action)
 
 
 @dataclass

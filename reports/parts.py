@@ -50,6 +50,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from workflow import access, audit, events, selectors
+from workflow.audit_actions import AuditAction
 from workflow.errors import Conflict, FieldError, Forbidden, InvalidInput
 from workflow.models import District, Edition, Subdistrict
 
@@ -456,7 +457,7 @@ def _record(
     *,
     grant: access.Grant,
     acting_user: Any,
-    action: str,
+    action: AuditAction,
     object_type: str,
     object_id: int,
     district: District,
@@ -519,7 +520,7 @@ def district_profile_update(
     _record(
         grant=grant,
         acting_user=acting_user,
-        action="profile_update",
+        action=AuditAction.PROFILE_UPDATE,
         object_type="profile",
         object_id=profile.pk,
         district=locked,
@@ -596,7 +597,7 @@ def drive_report_update(*, district: District | str, acting_user: Any, data: Dri
     _record(
         grant=grant,
         acting_user=acting_user,
-        action="drive_report_update",
+        action=AuditAction.DRIVE_REPORT_UPDATE,
         object_type="drive_report",
         object_id=report.pk,
         district=locked,

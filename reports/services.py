@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from workflow import access, audit, events
+from workflow.audit_actions import AuditAction
 from workflow.errors import Conflict, Forbidden
 from workflow.models import DistrictSubmission
 
@@ -86,7 +87,7 @@ def submission_acknowledge(
         actor=audit.Actor(
             user=acting_user, role=grant.role, area_code=grant.area_code, acting_for=grant.acting_for
         ),
-        action="submission_acknowledge",
+        action=AuditAction.SUBMISSION_ACKNOWLEDGE,
         object_type="submission",
         object_id=locked.pk,
         district=locked.district,

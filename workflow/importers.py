@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from workflow import access, audit, events
+from workflow.audit_actions import AuditAction
 from workflow.errors import DomainError
 from workflow.models import (
     BANGKOK_PROVINCE_CODE,
@@ -466,7 +467,9 @@ def _read_subdistricts(directory: Path, district_by_id: dict[str, str]) -> list[
     return subdistricts
 
 
-def _audit(acting_user: AbstractBaseUser, action: str, object_type: str, payload: dict[str, Any]) -> None:
+def _audit(
+    acting_user: AbstractBaseUser, action: AuditAction, object_type: str, payload: dict[str, Any]
+) -> None:
     """Record the import in the national audit chain, inside the import's transaction."""
     principal = access.principal_for(acting_user)
     grant = access.admin_grant(principal)
@@ -511,7 +514,7 @@ def geography_import(*, directory: Path, acting_user: AbstractBaseUser) -> dict[
     )
     counts = {"provinces": len(provinces), "districts": len(districts), "subdistricts": len(subdistricts)}
     logger.info("Geography imported from %s by %s: %s", directory, acting_user.get_username(), counts)
-    _audit(acting_user, "geography_import", "geography", {"source": directory.name, **counts})
+    _audit(acting_user, AuditAction.GEOGRAPHY_IMPORT, "geography", {"source": directory.name, **counts})
     return counts
 
 
@@ -580,7 +583,7 @@ def regions_import(*, path: Path, acting_user: AbstractBaseUser) -> dict[str, in
     )
     counts = {"regions": len(names), "provinces": len(wanted), "added": len(added), "removed": len(removed)}
     logger.info("Inspection regions imported from %s by %s: %s", path, acting_user.get_username(), counts)
-    _audit(acting_user, "regions_import", "inspection_region", {"source": path.name, **counts})
+    _audit(acting_user, AuditAction.REGIONS_IMPORT, "inspection_region", {"source": path.name, **counts})
     return counts
 
 
@@ -647,7 +650,7 @@ def _bank_load(data: bytes, *, filename: str, acting_user: AbstractBaseUser) -> 
     )
     counts = {"entries": len(entries), "created": len(entries) - len(existing), "updated": len(existing)}
     logger.info("Project bank imported from %s by %s: %s", filename, acting_user.get_username(), counts)
-    _audit(acting_user, "bank_import", "bank_entry", {"source": filename, **counts})
+    _audit(acting_user, AuditAction.BANK_IMPORT, "bank_entry", {"source": filename, **counts})
     return counts
 
 

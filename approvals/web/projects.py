@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from workflow import access, selectors
+from workflow.audit_actions import action_label
 from workflow.errors import DomainError, Forbidden, NotFound, RuleViolation
 from workflow.models import (
     AuditEvent,
@@ -305,7 +306,8 @@ def _detail_context(
     rules = selectors.project_rule_results(project, committed_total=budget.committed)
     events = list(selectors.project_history(user, project.pk).order_by("id"))
     timeline = [
-        TimelineEntry(event=e, label=str(ACTION_LABELS.get(e.action, e.action)), role=e.role) for e in events
+        TimelineEntry(event=e, label=str(ACTION_LABELS.get(e.action) or action_label(e.action)), role=e.role)
+        for e in events
     ]
     spend_lines = list(project.spend_lines.all())
     budget_lines = list(project.budget_lines.all())

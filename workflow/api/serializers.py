@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from workflow import access, selectors
+from workflow.audit_actions import action_label
 from workflow.models import (
     AuditEvent,
     BankEntry,
@@ -299,6 +300,9 @@ class AuditEventSerializer(serializers.ModelSerializer):
     province = serializers.CharField(source="province_id", read_only=True, allow_null=True)
     project = serializers.IntegerField(source="project_id", read_only=True, allow_null=True)
     sequence = serializers.IntegerField(source="id", read_only=True)
+    action_label = serializers.SerializerMethodField(
+        help_text="The action's label in the request's language (the code itself when unknown)."
+    )
 
     class Meta:
         model = AuditEvent
@@ -312,6 +316,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "role",
             "area_code",
             "action",
+            "action_label",
             "object_type",
             "object_id",
             "district",
@@ -328,6 +333,9 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "hash",
         ]
         read_only_fields = fields
+
+    def get_action_label(self, event: AuditEvent) -> str:
+        return action_label(event.action)
 
 
 class BudgetSerializer(serializers.Serializer):

@@ -17,6 +17,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from .. import access, audit, events
+from ..audit_actions import AuditAction
 from ..errors import Forbidden
 from ..models import District
 
@@ -112,7 +113,7 @@ def admin_object_save(
             changed[name] = {"from": m2m_before.get(name, []), "to": after_pks}
     events.publish(
         actor=actor,
-        action="admin_change",
+        action=AuditAction.ADMIN_CHANGE,
         object_type=model._meta.label_lower,
         object_id=obj.pk,
         district=district_of(obj),
@@ -133,7 +134,7 @@ def admin_object_delete(*, acting_user: Any, obj: models.Model) -> None:
     pk = obj.pk
     events.publish(
         actor=actor,
-        action="admin_delete",
+        action=AuditAction.ADMIN_DELETE,
         object_type=model._meta.label_lower,
         object_id=pk,
         district=district_of(obj),

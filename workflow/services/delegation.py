@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .. import access, audit, events, selectors
+from ..audit_actions import AuditAction
 from ..errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from ..models import Delegation, District, Role
 
@@ -72,7 +73,7 @@ def delegation_create(
     )
     events.publish(
         actor=audit.Actor(user=acting_user, role=grant.role, area_code=grant.area_code),
-        action="delegation_create",
+        action=AuditAction.DELEGATION_CREATE,
         object_type="delegation",
         object_id=delegation.pk,
         district=target,
@@ -103,7 +104,7 @@ def delegation_revoke(*, acting_user: Any, delegation: Delegation | int) -> Dele
     locked.save(update_fields=["revoked_at"])
     events.publish(
         actor=audit.Actor(user=acting_user, role=grant.role, area_code=grant.area_code),
-        action="delegation_revoke",
+        action=AuditAction.DELEGATION_REVOKE,
         object_type="delegation",
         object_id=locked.pk,
         district=target,

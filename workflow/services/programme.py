@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from .. import access, audit, events
+from ..audit_actions import AuditAction
 from ..errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from ..models import Edition
 from ..models.programme import Dimension, default_dimensions
@@ -68,7 +69,7 @@ def edition_create(*, acting_user: Any, values: dict[str, Any]) -> Edition:
     _save(edition)
     events.publish(
         actor=audit.Actor(user=principal.user, role=grant.role, area_code=grant.area_code),
-        action="edition_create",
+        action=AuditAction.EDITION_CREATE,
         object_type="edition",
         object_id=edition.code,
         payload={"after": _snapshot(edition)},
@@ -98,7 +99,7 @@ def edition_update(*, acting_user: Any, edition: Edition | int, values: dict[str
     if changed:
         events.publish(
             actor=audit.Actor(user=principal.user, role=grant.role, area_code=grant.area_code),
-            action="edition_update",
+            action=AuditAction.EDITION_UPDATE,
             object_type="edition",
             object_id=locked.code,
             payload={"changed": changed},

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from .. import access, audit, events
+from ..audit_actions import AuditAction
 from ..errors import FieldError, Forbidden, InvalidInput, NotFound
 from ..models import COUNTRY_CODE, AreaKind, District, InspectionRegion, Province, Role, RoleMembership
 from ..models.roles import ROLE_AREA_KIND
@@ -99,7 +100,7 @@ def role_grant(
     )
     events.publish(
         actor=actor,
-        action="role_grant",
+        action=AuditAction.ROLE_GRANT,
         object_type="role_membership",
         object_id=membership.pk,
         district=membership.district,
@@ -126,7 +127,7 @@ def role_revoke(*, acting_user: Any, user: Any, role: str, area_code: str) -> in
     for membership in memberships:
         events.publish(
             actor=actor,
-            action="role_revoke",
+            action=AuditAction.ROLE_REVOKE,
             object_type="role_membership",
             object_id=membership.pk,
             district=membership.district,

@@ -41,6 +41,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from workflow import access, audit, selectors
+from workflow.audit_actions import AuditAction
 from workflow.errors import Forbidden, NotFound
 from workflow.models import AuditEvent
 from workflow.rules import RULES
@@ -67,6 +68,7 @@ EXPORT_COLUMNS = (
     "role",
     "area",
     "action",
+    "action_label",
     "object_type",
     "object_id",
     "district",
@@ -165,8 +167,15 @@ def _export_events(request: HttpRequest) -> QuerySet[AuditEvent] | HttpResponse:
     return events.filter(id__lte=totals["last"] or 0).select_related(None).order_by("id")
 
 
-def export_row(event: AuditEvent) -> list[Any]:
-    """One event as the export's columns (codes, not labels; the time in ISO 8601, +07:00)."""
+def export_labels() -> dict[str, str]:
+    """Every action's label in the active language, taken while the request is served (a
+    streamed file is written after the view has returned)."""
+    return {code: str(label) for code, label in AuditAction.choices}
+
+
+def export_row(event: AuditEvent, labels: dict[str, str] | None = None) -> list[Any]:
+    """One event as the export's columns: codes, and next to the action's code its label
+    (``labels``, or the active language's); the time in ISO 8601, +07:00."""
     return [
         event.pk,
         timezone.localtime(event.created_at).isoformat(),
@@ -175,6 +184,7 @@ def export_row(event: AuditEvent) -> list[Any]:
         event.role,
         event.area_code,
         event.action,
+        labels.get(event.action, event.action) if labels is not None else action_label(event.action),
         event.object_type,
         event.object_id,
         event.district_id or "",
@@ -210,12 +220,12 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def _csv_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:
+def _csv_lines(events: QuerySet[AuditEvent], labels: dict[str, str]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     # The byte-order mark lets Excel read the file as UTF-8 (Thai text).
     yield "\ufeff" + writer.writerow(EXPORT_COLUMNS)
     for event in events.iterator(chunk_size=2000):
-        yield writer.writerow([_csv_cell(value) for value in export_row(event)])
+        yield writer.writerow([_csv_cell(value) for value in export_row(event, labels)])
 
 
 @login_required
@@ -224,7 +234,9 @@ def audit_export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpRespon
     events = _export_events(request)
     if isinstance(events, HttpResponse):
         return events
-    response = StreamingHttpResponse(_csv_lines(events), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        _csv_lines(events, export_labels()), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{_export_name("csv")}"'
     return response
 
@@ -246,8 +258,9 @@ def audit_export_xlsx(request: HttpRequest) -> HttpResponse | FileResponse:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title="audit")
     sheet.append(list(EXPORT_COLUMNS))
+    labels = export_labels()
     for event in events.iterator(chunk_size=2000):
-        sheet.append([_xlsx_cell(sheet, value) for value in export_row(event)])
+        sheet.append([_xlsx_cell(sheet, value) for value in export_row(event, labels)])
     # Written to a temporary file (on disk, not in memory) and streamed from there.
     output = tempfile.TemporaryFile()  # FileResponse closes (and so removes) it
     workbook.save(output)

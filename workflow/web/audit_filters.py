@@ -19,50 +19,16 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from workflow import access
+from workflow.audit_actions import AuditAction
+from workflow.audit_actions import action_label as action_label
 from workflow.errors import Forbidden
 from workflow.models import AuditChain, AuditEvent, District, Province
 from workflow.templatetags.rolemodel import date_hint
 from workflow.web.forms import BEDateField
 
-# Every action the services record, with its label (unknown actions show their code).
-ACTION_LABELS: dict[str, Promise] = {
-    "create": _("Selected (created)"),
-    "update": _("Updated"),
-    "approve": _("Approved"),
-    "return": _("Returned for revision"),
-    "reject": _("Rejected"),
-    "withdraw": _("Withdrawn"),
-    "resubmit": _("Resubmitted"),
-    "implement": _("Implementation recorded"),
-    "monitor": _("Monitored"),
-    "report": _("Result reported"),
-    "submit": _("Submitted"),
-    "district_submit": _("District report book submitted"),
-    "submission_acknowledge": _("Receipt of the report book acknowledged"),
-    "profile_update": _("District profile (part 1) saved"),
-    "drive_report_update": _("Driving the project (part 2) saved"),
-    "comment": _("Comment"),
-    "evidence_add": _("Evidence added"),
-    "task_claim": _("Task claimed"),
-    "task_unclaim": _("Task released"),
-    "task_assign": _("Task assigned"),
-    "role_grant": _("Role granted"),
-    "role_revoke": _("Role revoked"),
-    "edition_create": _("Edition created"),
-    "edition_update": _("Edition changed"),
-    "delegation_create": _("Acting official named"),
-    "delegation_revoke": _("Acting official revoked"),
-    "geography_import": _("Geography imported"),
-    "regions_import": _("Inspection regions imported"),
-    "bank_import": _("Project bank imported"),
-    "admin_change": _("Changed in the admin site"),
-    "admin_delete": _("Deleted in the admin site"),
-}
-
-
-def action_label(code: str) -> str:
-    label = ACTION_LABELS.get(code)
-    return str(label) if label is not None else code
+# Every action the services record, with its label (unknown actions show their code): the
+# catalogue's, kept under these names for the modules that import them from here.
+ACTION_LABELS: dict[str, Promise] = dict(AuditAction.choices)
 
 
 def start_of_day(day: datetime.date) -> datetime.datetime:
@@ -117,7 +83,7 @@ class AuditFilterForm(DescribedErrorsMixin, forms.Form):
         action_field: Any = self.fields["action"]
         action_field.choices = [
             ("", _("All actions")),
-            *((code, label) for code, label in ACTION_LABELS.items()),
+            *AuditAction.choices,
         ]
         self.fields["district"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
         self.fields["actor"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
