@@ -32,7 +32,7 @@ from django.utils.translation import ngettext_lazy
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from workflow import access, flows
+from workflow import access, events, flows, sql, transitions
 from workflow.dates import format_date
 from workflow.models import AuditEvent, District, Project, Role
 
@@ -44,48 +44,28 @@ __all__ = ["notify", "on_domain_event"]
 
 LANGUAGES = ("th", "en")
 
-# What the user is asked to do at each step.
-STEP_LABELS: dict[str, Promise] = {
-    "review": _("review"),
-    "revise": _("revise"),
-    "implement": _("record the implementation of"),
-    "monitor": _("monitor"),
-    "report": _("report the results of"),
-    "submit": _("submit"),
-}
+# What the user is asked to do at each step, and the creator's notice per transition: from the
+# one table of steps and transitions (``workflow.transitions``).
+STEP_LABELS: dict[str, Promise] = {step.name: step.task_phrase for step in transitions.STEPS}
 
 TASK_NEW = _("New task: %(step)s «%(title)s» (%(district)s)")
 TASK_ASSIGNED = _("%(actor)s assigned you a task: %(step)s «%(title)s» (%(district)s)")
 COMMENT = _("Comment: %(comment)s")
 ACTING_FOR = _("%(name)s (acting for %(official)s)")
 SYSTEM = _("the system")
-
-# The creator's notice per action: (kind, text). "return" depends on the state it left.
-DECISIONS: dict[str, tuple[str, Promise]] = {
-    "approve": (Kind.DECISION, _("«%(title)s» (%(district)s) was approved by %(actor)s.")),
-    "implement": (Kind.DECISION, _("«%(title)s» (%(district)s): %(actor)s recorded the implementation.")),
-    "monitor": (Kind.DECISION, _("«%(title)s» (%(district)s) was monitored by %(actor)s.")),
-    "report": (Kind.DECISION, _("«%(title)s» (%(district)s): %(actor)s reported the results.")),
-    "resubmit": (Kind.DECISION, _("«%(title)s» (%(district)s) was resubmitted for review by %(actor)s.")),
-    "withdraw": (Kind.DECISION, _("«%(title)s» (%(district)s) was withdrawn by %(actor)s.")),
-    "submit": (Kind.DECISION, _("«%(title)s» (%(district)s) was submitted to the centre by %(actor)s.")),
-    "reject": (Kind.REJECTED, _("«%(title)s» (%(district)s) was rejected by %(actor)s: %(comment)s")),
-}
-RETURNED_FOR_REVISION = _("«%(title)s» (%(district)s) was returned for revision by %(actor)s: %(comment)s")
-RETURNED_FOR_MORE_WORK = _("«%(title)s» (%(district)s) was returned for more work by %(actor)s: %(comment)s")
 SUBMITTED = ngettext_lazy(
     "%(district)s submitted %(count)d project of edition %(edition)s on %(date)s (version %(version)s).",
     "%(district)s submitted %(count)d projects of edition %(edition)s on %(date)s (version %(version)s).",
     "count",
 )
 
-PROJECT_ACTIONS = frozenset({"create", *DECISIONS, "return"})
+PROJECT_ACTIONS = frozenset({"create", *transitions.ACTIONS})
 TASK_ACTIONS = frozenset({"task_claim", "task_unclaim", "task_assign"})
 
 
-def on_domain_event(event: AuditEvent) -> None:
+def on_domain_event(event: AuditEvent, context: events.Context = events.NO_CONTEXT) -> None:
     if event.action in PROJECT_ACTIONS and event.object_type == "project" and event.project_id:
-        _project_changed(event)
+        _project_changed(event, context)
     elif event.action == "district_submit" and event.district_id:
         _district_submitted(event)
     elif event.action == "submission_acknowledge" and event.district_id:
@@ -146,23 +126,64 @@ class _Texts:
 
 
 def _creator_notice(event: AuditEvent) -> tuple[str, Promise] | None:
-    if event.action == "return":
-        if event.from_state == "implemented":
-            return Kind.RETURNED, RETURNED_FOR_MORE_WORK
-        return Kind.RETURNED, RETURNED_FOR_REVISION
-    return DECISIONS.get(event.action)
+    row = transitions.row_for(event.action, event.from_state)
+    if row is None or row.notice is None:
+        return None
+    return row.notice_kind, row.notice
 
 
 def _candidate_ids(step: str, district: District) -> list[int]:
     return list(access.users_holding(flows.STEP_ROLE[step], district).values_list("pk", flat=True))
 
 
-def _project_changed(event: AuditEvent) -> None:
+@dataclass(frozen=True)
+class _Recipients:
+    """Who holds the new step's role, who held the closed step's, and who wants e-mail at once."""
+
+    new_step: list[int]
+    done_step: list[int]
+    addresses: dict[int, str]
+
+
+def _recipients(
+    district: District, creator_id: int, new_role: str | None, done_role: str | None
+) -> _Recipients:
+    """Everyone a transition's notices and pushes go to, with their e-mail preference: one query."""
+    roles = {tag: role for tag, role in (("n", new_role), ("d", done_role)) if role}
+    result = _Recipients([], [], {})
+    for r in sql.recipients(district, timezone.localdate(), roles=roles, user_ids=[creator_id]):
+        if not r.is_active:
+            continue
+        if "n" in r.tags:
+            result.new_step.append(r.user_id)
+        if "d" in r.tags:
+            result.done_step.append(r.user_id)
+        if r.wants_mail_now and r.email:
+            result.addresses[r.user_id] = r.email
+    return result
+
+
+def _project_changed(event: AuditEvent, context: events.Context) -> None:
     project: Project = event.project  # type: ignore[assignment]
     district = project.district
     texts = _Texts(event=event, district=district, title=project.title)
     actor_id = event.actor_id
     drafts: dict[int, Draft] = {}
+
+    change = context.step
+    if change is None:  # a project just created: its first step is open
+        task = flows.open_step_task(project)
+        new_task_id = task.pk if task is not None else None
+        new_step = flows.step_name(task) if task is not None else None
+        done_step = None
+    else:
+        new_task_id, new_step, done_step = change.new_task_id, change.new_step, change.done_step
+    recipients = _recipients(
+        district,
+        project.created_by_id,
+        flows.STEP_ROLE[new_step] if new_step else None,
+        flows.STEP_ROLE.get(done_step or ""),
+    )
 
     notice = _creator_notice(event)
     if notice is not None and project.created_by_id != actor_id:
@@ -170,54 +191,62 @@ def _project_changed(event: AuditEvent) -> None:
         text_th, text_en = texts.render(message)
         drafts[project.created_by_id] = Draft(project.created_by_id, kind, text_th, text_en)
 
-    task = flows.open_step_task(project)
-    if task is not None:
-        step = flows.step_name(task)
-        text_th, text_en = texts.render(TASK_NEW, step=STEP_LABELS[step])
-        for user_id in _candidate_ids(step, district):
+    if new_step is not None:
+        text_th, text_en = texts.render(TASK_NEW, step=STEP_LABELS[new_step])
+        for user_id in recipients.new_step:
             if user_id == actor_id:
                 continue
             if user_id in drafts:  # the creator: one notice, pointing at their new task
-                drafts[user_id].task_id = task.pk
+                drafts[user_id].task_id = new_task_id
                 continue
-            drafts[user_id] = Draft(user_id, Kind.TASK_NEW, text_th, text_en, task_id=task.pk)
+            drafts[user_id] = Draft(user_id, Kind.TASK_NEW, text_th, text_en, task_id=new_task_id)
 
-    deliver(list(drafts.values()), project=project, event=event)
-    if event.action != "create":
-        _schedule_completed_task_update(project, district)
-
-
-def _schedule_completed_task_update(project: Project, district: District) -> None:
-    """The step this change completed: tell its candidates' open inboxes it is gone."""
-    done = (
-        Task.objects.filter(
-            process__projectprocess__project=project, flow_task_type="HUMAN", status=STATUS.DONE
+    deliver(list(drafts.values()), project=project, event=event, addresses=recipients.addresses)
+    if change is not None:
+        actor = event.actor
+        _schedule_push(
+            recipients.done_step,
+            task_id=change.done_task_id,
+            project_id=project.pk,
+            status=str(STATUS.DONE),
+            owner_id=actor_id,
+            owner_name=actor.get_username() if actor is not None else "",
         )
-        .select_related("owner")
-        .order_by("-id")
-        .first()
-    )
-    if done is None:
-        return
-    step = flows.step_name(done)
-    if step not in flows.STEP_ROLE:
-        return
-    _schedule_task_update(_candidate_ids(step, district), done, project.pk)
 
 
 def _schedule_task_update(user_ids: Iterable[int], task: Task, project_id: Any) -> None:
+    _schedule_push(
+        user_ids,
+        task_id=task.pk,
+        project_id=project_id,
+        status=str(task.status),
+        owner_id=task.owner_id,
+        owner_name=task.owner.get_username() if task.owner_id else "",
+    )
+
+
+def _schedule_push(
+    user_ids: Iterable[int],
+    *,
+    task_id: int,
+    project_id: Any,
+    status: str,
+    owner_id: int | None,
+    owner_name: str,
+) -> None:
+    """After commit, tell the step's candidates (and its owner) that the task changed."""
     recipients = set(user_ids)
-    if task.owner_id is not None:
-        recipients.add(task.owner_id)
+    if owner_id is not None:
+        recipients.add(owner_id)
     transaction.on_commit(
         partial(
             push.push_task_update,
             user_ids=sorted(recipients),
-            task_id=task.pk,
+            task_id=task_id,
             project_id=project_id,
-            status=str(task.status),
-            owner_id=task.owner_id,
-            owner_name=task.owner.get_username() if task.owner_id else "",
+            status=status,
+            owner_id=owner_id,
+            owner_name=owner_name,
         ),
         robust=True,
     )

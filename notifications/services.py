@@ -16,12 +16,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from workflow import sql
 from workflow.errors import FieldError, InvalidInput
 from workflow.models import AuditEvent, Project
 
 from . import push, selectors
 from .email import send_immediate
 from .models import EmailMode, Kind, Notification, NotificationPreference
+
+# Notices written per INSERT (a statement's parameters stay well under SQLite's limit).
+INSERT_BATCH = 500
 
 
 @dataclass
@@ -36,37 +40,44 @@ class Draft:
 
 
 def deliver(
-    drafts: Sequence[Draft], *, project: Project | None = None, event: AuditEvent | None = None
+    drafts: Sequence[Draft],
+    *,
+    project: Project | None = None,
+    event: AuditEvent | None = None,
+    addresses: dict[int, str] | None = None,
 ) -> list[Notification]:
     """Write the notices (one insert) and schedule their pushes and immediate e-mails.
 
-    Must run inside the transaction of the change that caused them.
+    ``addresses`` (active recipients who want e-mail at once, with their address) saves a query
+    when the caller read them with the recipients. Must run inside the transaction of the
+    change that caused them.
     """
     if not drafts:
         return []
     now = timezone.now()
-    rows = Notification.objects.bulk_create(
-        [
-            Notification(
-                recipient_id=d.recipient_id,
-                kind=d.kind,
-                project=project,
-                task_id=d.task_id,
-                event=event,
-                text_th=d.text_th,
-                text_en=d.text_en,
-                created_at=now,
-            )
-            for d in drafts
-        ]
-    )
+    rows = [
+        Notification(
+            recipient_id=d.recipient_id,
+            kind=d.kind,
+            project=project,
+            task_id=d.task_id,
+            event=event,
+            text_th=d.text_th,
+            text_en=d.text_en,
+            created_at=now,
+        )
+        for d in drafts
+    ]
+    for start in range(0, len(rows), INSERT_BATCH):
+        sql.insert(rows[start : start + INSERT_BATCH])
     recipient_ids = [d.recipient_id for d in drafts]
-    addresses = dict(
-        NotificationPreference.objects.filter(user_id__in=recipient_ids, email_mode=EmailMode.IMMEDIATE)
-        .filter(user__is_active=True)
-        .exclude(user__email="")
-        .values_list("user_id", "user__email")
-    )
+    if addresses is None:
+        addresses = dict(
+            NotificationPreference.objects.filter(user_id__in=recipient_ids, email_mode=EmailMode.IMMEDIATE)
+            .filter(user__is_active=True)
+            .exclude(user__email="")
+            .values_list("user_id", "user__email")
+        )
     transaction.on_commit(partial(push.push_notifications, rows), robust=True)
     mails = [(addresses[row.recipient_id], row) for row in rows if row.recipient_id in addresses]
     if mails:

@@ -30,7 +30,7 @@ def submission_document(submission: DistrictSubmission) -> dict[str, Any]:
     }
 
 
-def on_domain_event(event: AuditEvent) -> None:
+def on_domain_event(event: AuditEvent, context: Any = None) -> None:
     if event.action == "evidence_add":
         _scale_photo_after_commit(event)
         return

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from functools import reduce
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from . import sql, transitions
 from .models import AreaKind, Delegation, Role, RoleMembership, State
 from .models.roles import ROLE_AREA_KIND
 
@@ -166,22 +168,57 @@ def _grant_of(membership: RoleMembership, acting_for: Any = None) -> Grant:
 
 
 def principal_for(user: Any, *, on: datetime.date | None = None) -> Principal:
-    """The user's grants valid on ``on`` (default today), cached on the user object."""
+    """The user's grants valid on ``on`` (default today), cached on the user object.
+
+    Role memberships valid that day give a grant each (a region's with its provinces); a
+    delegation running that day gives its delegate the delegator's role over the district,
+    while the delegator still holds that role there. One statement (``workflow.sql``).
+    """
     if user is None or not user.is_authenticated:
         return Principal(user=user)
     day = on or _today()
     cached = getattr(user, "_rolemodel_principal", None)
     if cached is not None and cached[0] == day:
         return cached[1]
-    memberships = (
-        RoleMembership.objects.filter(user=user)
-        .filter(memberships_valid_on(day))
-        .select_related("region")
-        .prefetch_related("region__provinces")
-    )
-    grants = [_grant_of(m) for m in memberships]
-    grants.extend(_delegated_grants(user, day))
-    principal = Principal(user=user, grants=grants)
+    memberships: dict[tuple[str, str | None, str | None, str | None], set[str]] = {}
+    delegated: list[Grant] = []
+    for row in sql.grant_rows(user.pk, day):
+        if row.kind == "m":
+            provinces = memberships.setdefault(
+                (row.role, row.district_id, row.province_id, row.region_id), set()
+            )
+            if row.region_province is not None:
+                provinces.add(row.region_province)
+            continue
+        official = get_user_model()(
+            pk=row.delegator_id,
+            username=row.delegator_username,
+            first_name=row.delegator_first_name,
+            last_name=row.delegator_last_name,
+        )
+        delegated.append(
+            Grant(
+                role=row.role,
+                area_kind=AreaKind.DISTRICT,
+                area_code=row.district_id or "",
+                district_code=row.district_id,
+                acting_for_id=row.delegator_id,
+                acting_for=official,
+            )
+        )
+    grants = [
+        Grant(
+            role=role,
+            area_kind=ROLE_AREA_KIND[role],
+            area_code=district or province or region or "TH",
+            district_code=district,
+            province_code=province,
+            region_code=region,
+            region_provinces=frozenset(provinces),
+        )
+        for (role, district, province, region), provinces in memberships.items()
+    ]
+    principal = Principal(user=user, grants=grants + delegated)
     user._rolemodel_principal = (day, principal)
     return principal
 
@@ -190,33 +227,22 @@ def delegations_active_on(day: datetime.date) -> Q:
     return Q(starts_on__lte=day, ends_on__gte=day, revoked_at__isnull=True)
 
 
-def _delegated_grants(user: Any, day: datetime.date) -> list[Grant]:
-    """An acting official holds the delegator's role over the district while the delegation runs,
-    and only while the delegator still holds that role there."""
-    delegations = list(
-        Delegation.objects.filter(delegate=user)
-        .filter(delegations_active_on(day))
-        .select_related("delegator")
+def visibility(principal: Principal) -> sql.Visibility:
+    """Where the user may see projects, for ``workflow.sql`` (the same areas as ``project_q``)."""
+    districts: set[str] = set()
+    provinces: set[str] = set()
+    for grant in principal.grants:
+        if grant.area_kind == AreaKind.COUNTRY:
+            return sql.Visibility(everywhere=True)
+        if grant.area_kind == AreaKind.DISTRICT and grant.district_code:
+            districts.add(grant.district_code)
+        elif grant.area_kind == AreaKind.PROVINCE and grant.province_code:
+            provinces.add(grant.province_code)
+        elif grant.area_kind == AreaKind.REGION:
+            provinces.update(grant.region_provinces)
+    return sql.Visibility(
+        everywhere=False, districts=tuple(sorted(districts)), provinces=tuple(sorted(provinces))
     )
-    if not delegations:
-        return []
-    held = set(
-        RoleMembership.objects.filter(user_id__in={d.delegator_id for d in delegations})
-        .filter(memberships_valid_on(day))
-        .values_list("user_id", "role", "district_id")
-    )
-    return [
-        Grant(
-            role=d.role,
-            area_kind=AreaKind.DISTRICT,
-            area_code=d.district_id,
-            district_code=d.district_id,
-            acting_for_id=d.delegator_id,
-            acting_for=d.delegator,
-        )
-        for d in delegations
-        if (d.delegator_id, d.role, d.district_id) in held
-    ]
 
 
 def forget(user: Any) -> None:
@@ -232,32 +258,15 @@ def can_view_project(principal: Principal, project: Project) -> bool:
     return view_grant(principal, project) is not None
 
 
-# Which role may take which action. "return" depends on the state it is taken from.
+# Which role may take which action from which state: ``workflow.transitions``, plus editing.
 ACTION_ROLES: dict[str, dict[str, str]] = {
+    **transitions.action_roles(),
     "update": {State.SELECTED: Role.DISTRICT_OFFICER, State.RETURNED: Role.DISTRICT_OFFICER},
-    "approve": {State.SELECTED: Role.DISTRICT_CHIEF},
-    "return": {State.SELECTED: Role.DISTRICT_CHIEF, State.IMPLEMENTED: Role.REGIONAL_INSPECTOR},
-    "reject": {State.SELECTED: Role.DISTRICT_CHIEF},
-    "withdraw": {State.SELECTED: Role.DISTRICT_OFFICER, State.RETURNED: Role.DISTRICT_OFFICER},
-    "resubmit": {State.RETURNED: Role.DISTRICT_OFFICER},
-    "implement": {State.APPROVED: Role.DISTRICT_OFFICER},
-    "monitor": {State.IMPLEMENTED: Role.REGIONAL_INSPECTOR},
-    "report": {State.MONITORED: Role.DISTRICT_OFFICER},
-    "submit": {State.REPORTED: Role.DISTRICT_CHIEF},
 }
 # A user may not decide on a project they created.
-NOT_BY_CREATOR = frozenset({"approve", "monitor"})
+NOT_BY_CREATOR = frozenset(t.action for t in transitions.TRANSITIONS if t.not_by_creator)
 # Transitions offered per project (``submit`` goes through the district's submission).
-PROJECT_TRANSITIONS = (
-    "approve",
-    "return",
-    "reject",
-    "withdraw",
-    "resubmit",
-    "implement",
-    "monitor",
-    "report",
-)
+PROJECT_TRANSITIONS = transitions.PROJECT_ACTIONS
 
 
 def roles_for_action(action: str) -> set[str]:
@@ -390,10 +399,9 @@ def admin_grant(principal: Principal) -> Grant | None:
 # --- Who may act (for notifications) ---------------------------------------------------
 
 
-def users_holding(role: str, district: District, *, on: datetime.date | None = None) -> QuerySet[Any]:
-    """Active users who hold ``role`` over ``district`` today, acting officials included."""
-    from django.contrib.auth import get_user_model
-
+def holding_q(role: str, district: District, *, on: datetime.date | None = None) -> Q:
+    """A filter on users: those who hold ``role`` over ``district`` on ``on`` (default today),
+    acting officials included. Combine several in one query (``notifications`` does)."""
     day = on or _today()
     kind = ROLE_AREA_KIND[role]
     area = Q()
@@ -410,4 +418,12 @@ def users_holding(role: str, district: District, *, on: datetime.date | None = N
             role=role, district_id=district.code, delegator__in=holders.values("user_id")
         ).filter(delegations_active_on(day))
         users |= Q(pk__in=delegates.values("delegate_id"))
+    return users
+
+
+def users_holding(role: str, district: District, *, on: datetime.date | None = None) -> QuerySet[Any]:
+    """Active users who hold ``role`` over ``district`` today, acting officials included."""
+    from django.contrib.auth import get_user_model
+
+    users = holding_q(role, district, on=on)
     return get_user_model().objects.filter(users, is_active=True).distinct().order_by("pk")

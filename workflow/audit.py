@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from . import sql
 from .models import AuditChain, AuditEvent, District, Project
 
 NATIONAL_CHAIN = "TH"
@@ -105,13 +106,12 @@ def record(
     if project is not None and district is None:
         district = project.district
     chain_key = district.code if district is not None else NATIONAL_CHAIN
-    AuditChain.objects.bulk_create([AuditChain(key=chain_key)], ignore_conflicts=True)
-    head = AuditChain.objects.select_for_update().get(key=chain_key)
+    chain_seq, prev_hash = sql.advance_chain(chain_key)
     user = actor.user
     acting_for = actor.acting_for
     event = AuditEvent(
         chain=chain_key,
-        chain_seq=head.last_seq + 1,
+        chain_seq=chain_seq,
         created_at=timezone.now(),
         actor=user if getattr(user, "pk", None) else None,
         actor_username=getattr(user, "username", "") or "",
@@ -132,13 +132,11 @@ def record(
         rule_results=_jsonable(rule_results or []),
         budget=_jsonable(budget or {}),
         payload=_jsonable(payload or {}),
-        prev_hash=head.last_hash or GENESIS,
+        prev_hash=prev_hash or GENESIS,
     )
     event.hash = compute_hash(event)
-    event.save(force_insert=True)
-    head.last_seq = event.chain_seq
-    head.last_hash = event.hash
-    head.save(update_fields=["last_seq", "last_hash"])
+    sql.insert([event])
+    sql.set_chain_hash(chain_key, event.hash)
     return event
 
 

@@ -8,12 +8,22 @@ own rows (notifications) and schedule anything that leaves the process with
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from . import audit
+from . import audit, flows
 from .models import AuditEvent
 
-Handler = Callable[[AuditEvent], None]
+
+@dataclass(frozen=True)
+class Context:
+    """What the change already knows, handed to the handlers so that they need not read it again."""
+
+    step: flows.StepChange | None = None  # the flow step a transition closed and the one it opened
+
+
+NO_CONTEXT = Context()
+Handler = Callable[[AuditEvent, Context], None]
 _handlers: list[Handler] = []
 
 
@@ -23,15 +33,15 @@ def register(handler: Handler) -> Handler:
     return handler
 
 
-def dispatch(event: AuditEvent) -> None:
+def dispatch(event: AuditEvent, context: Context = NO_CONTEXT) -> None:
     for handler in _handlers:
-        handler(event)
+        handler(event, context)
 
 
-def publish(**record: Any) -> AuditEvent:
+def publish(*, context: Context = NO_CONTEXT, **record: Any) -> AuditEvent:
     """Append the audit event (``audit.record``'s arguments) and hand it to the handlers."""
     event = audit.record(**record)
-    dispatch(event)
+    dispatch(event, context)
     return event
 
 

@@ -9,17 +9,22 @@ a test proves that this graph and the FSM's transitions are the same graph.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from django.utils.translation import gettext_lazy
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 from viewflow import this
 from viewflow.workflow import flow, lock
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
+from viewflow.workflow.token import Token
 
-from .models import Project, ProjectProcess, Role, State
+from . import sql, transitions
+from .models import Project, ProjectProcess, State
 
 
 def _headless(*args: Any, **kwargs: Any) -> None:  # pragma: no cover - never routed
@@ -86,37 +91,12 @@ class ProjectFlow(flow.Flow):
         return process
 
 
-# The state each human step waits in, and the role whose inbox it shows in.
-STEP_STATE: dict[str, str] = {
-    "review": State.SELECTED,
-    "revise": State.RETURNED,
-    "implement": State.APPROVED,
-    "monitor": State.IMPLEMENTED,
-    "report": State.MONITORED,
-    "submit": State.REPORTED,
-}
-END_STATE: dict[str, str] = {
-    "submitted": State.SUBMITTED,
-    "rejected": State.REJECTED,
-    "withdrawn": State.WITHDRAWN,
-}
-STEP_ROLE: dict[str, str] = {
-    "review": Role.DISTRICT_CHIEF,
-    "revise": Role.DISTRICT_OFFICER,
-    "implement": Role.DISTRICT_OFFICER,
-    "monitor": Role.REGIONAL_INSPECTOR,
-    "report": Role.DISTRICT_OFFICER,
-    "submit": Role.DISTRICT_CHIEF,
-}
+# The step maps, derived from ``workflow.transitions`` (the one table of steps and transitions).
+STEP_STATE: dict[str, str] = {step.name: step.state for step in transitions.STEPS}
+END_STATE: dict[str, str] = dict(transitions.END_STEPS)
+STEP_ROLE: dict[str, str] = {step.name: step.role for step in transitions.STEPS}
 # What each step is called on the pages (inbox filters, dashboard columns).
-STEP_LABELS: dict[str, Any] = {
-    "review": gettext_lazy("Review and approve"),
-    "revise": gettext_lazy("Revise"),
-    "implement": gettext_lazy("Record implementation"),
-    "monitor": gettext_lazy("Monitor"),
-    "report": gettext_lazy("Report results"),
-    "submit": gettext_lazy("Submit the district's report"),
-}
+STEP_LABELS: dict[str, Any] = {step.name: step.label for step in transitions.STEPS}
 ACTIVE_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 
@@ -138,34 +118,133 @@ def process_start(*, project: Project) -> ProjectProcess:
     return process
 
 
+def _open_tasks(project_ref: Any) -> Any:
+    return Task.objects.filter(
+        process__projectprocess__project=project_ref, status__in=ACTIVE_STATUSES, flow_task_type="HUMAN"
+    ).order_by("-id")
+
+
 def open_step_task(project: Project) -> Task | None:
-    return (
-        Task.objects.filter(
-            process__projectprocess__project=project,
-            status__in=ACTIVE_STATUSES,
-            flow_task_type="HUMAN",
-        )
-        .order_by("-id")
-        .first()
+    return _open_tasks(project).first()
+
+
+@dataclass(frozen=True)
+class OpenStep:
+    """The project's open human task, as read with the project (``open_step_annotations``)."""
+
+    task_id: int
+    process_id: int
+    step: str
+    owner_id: int | None
+
+
+def open_step_annotations() -> dict[str, Any]:
+    """Annotations that read the open step's task in the same statement as its project."""
+    tasks = _open_tasks(OuterRef("pk"))
+    return {
+        "_step_task_id": Subquery(tasks.values("id")[:1]),
+        "_step_process_id": Subquery(tasks.values("process_id")[:1]),
+        "_step_flow_task": Subquery(tasks.values("flow_task")[:1]),
+        "_step_owner_id": Subquery(tasks.values("owner_id")[:1]),
+    }
+
+
+def open_step_of(project: Project) -> OpenStep | None:
+    """The open step read by ``open_step_annotations`` (``None``: no step is open)."""
+    task_id = getattr(project, "_step_task_id", None)
+    if task_id is None:
+        return None
+    node = project._step_flow_task  # type: ignore[attr-defined]  # the flow's node, from its reference
+    return OpenStep(
+        task_id=task_id,
+        process_id=project._step_process_id,  # type: ignore[attr-defined]
+        step=str(node.name),
+        owner_id=project._step_owner_id,  # type: ignore[attr-defined]
     )
 
 
-def step_complete(*, project: Project, user: Any) -> None:
-    """Complete the project's open step as ``user``; the flow routes on the new FSM state.
+@dataclass(frozen=True)
+class StepChange:
+    """What completing a step did: the task it closed and the task it opened (if any)."""
 
-    The caller (a service) has already checked that ``user`` may act and has applied the
-    FSM transition inside the same transaction.
+    done_task_id: int
+    done_step: str
+    new_task_id: int | None
+    new_step: str | None
+
+
+@functools.cache
+def _routes() -> dict[tuple[str, str], tuple[Any, Any]]:
+    """``(step, new state) -> (switch node, next node)`` read from the flow graph itself."""
+    routes: dict[tuple[str, str], tuple[Any, Any]] = {}
+    for name in STEP_STATE:
+        switch = step_node(name)._next
+        for node, condition in switch._branches:
+            routes[(name, condition.state)] = (switch, node)
+    return routes
+
+
+def step_complete(
+    *, project: Project, step: OpenStep, user: Any, overrides_claim: bool = False
+) -> StepChange:
+    """Complete the project's open step as ``user`` and open the next one, in four statements.
+
+    The caller (a service) has locked the project row, checked that ``user`` may act, and
+    applied the FSM transition inside the same transaction: viewflow's activation machinery
+    would re-read and re-check all of that (eleven statements), so the bookkeeping is written
+    here as viewflow writes it. The step's task is closed as done by ``user``; the ``Switch``
+    after it is recorded as done, routed on the project's new FSM state; the node it leads to
+    is created (a new human task, or the ``End`` that finishes the process); the tasks are
+    linked through ``previous`` as viewflow links them. A task changed meanwhile (claimed by
+    someone else, or already done) makes nothing change: ``StepMoved``.
     """
-    task = open_step_task(project)
-    if task is None:
-        raise RuntimeError(f"project {project.pk} has no open step")
-    with ProjectFlow.lock(task.process_id):
-        task.refresh_from_db()
-        activation = task.flow_task.activation_class(task)
-        if task.status == STATUS.NEW:
-            activation.assign(user)
-        elif task.owner_id != user.pk:
-            activation.reassign(user)
-        if task.status == STATUS.ASSIGNED:
-            activation.start(None)
-        activation.execute()
+    try:
+        switch, node = _routes()[(step.step, project.state)]
+    except KeyError:
+        raise RuntimeError(f"the flow has no route from {step.step} to {project.state}") from None
+    now = timezone.now()
+    if not sql.close_task(
+        step.task_id, user_id=user.pk, now=now, owner_was=step.owner_id, take_over=overrides_claim
+    ):
+        raise StepMoved()
+    ends = node.task_type == "END"
+    token = Token("start")
+    routed = Task(
+        process_id=step.process_id,
+        flow_task=switch,
+        flow_task_type=switch.task_type,
+        status=STATUS.DONE,
+        created=now,
+        finished=now,
+        token=token,
+    )
+    following = Task(
+        process_id=step.process_id,
+        flow_task=node,
+        flow_task_type=node.task_type,
+        status=STATUS.DONE if ends else STATUS.NEW,
+        created=now,
+        started=now if ends else None,
+        finished=now if ends else None,
+        token=token,
+    )
+    sql.insert([routed, following])
+    link = Task.previous.through
+    sql.insert(
+        [
+            link(from_task_id=routed.pk, to_task_id=step.task_id),
+            link(from_task_id=following.pk, to_task_id=routed.pk),
+        ]
+    )
+    if ends:
+        sql.finish_process(step.process_id, now=now)
+    return StepChange(
+        done_task_id=step.task_id,
+        done_step=step.step,
+        new_task_id=None if ends else following.pk,
+        new_step=None if ends else node.name,
+    )
+
+
+class StepMoved(Exception):
+    """The step's task changed since it was read (claimed by someone else, or done)."""

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import access
+from . import access, flows, sql
 from .errors import Forbidden, NotFound
 from .models import (
     AuditEvent,
@@ -22,6 +23,7 @@ from .models import (
     EvidenceFile,
     Project,
     RoleMembership,
+    SpendLine,
 )
 from .models.projects import RELEASED_STATES
 from .rules import EditionFacts, ProjectFacts, RuleResult, evaluate
@@ -59,6 +61,96 @@ def project_get_visible(user: Any, pk: Any, *, for_update: bool = False) -> Proj
     except (Project.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
     return project
+
+
+def projects_for_transition() -> QuerySet[Project]:
+    """Projects with what a transition reads about them, in one statement: the district and
+    edition, the open step's task, the subdistricts' fit and whether spend lines exist."""
+    links = Project.subdistricts.through.objects.filter(project_id=OuterRef("pk"))
+    counted = links.values("project_id").annotate(n=Count("*")).values("n")
+    outside = links.exclude(subdistrict__district_id=OuterRef("district_id"))
+    return (
+        Project.objects.select_related("district__province", "edition", "created_by")
+        .annotate(**flows.open_step_annotations())
+        .annotate(
+            _subdistricts=Coalesce(Subquery(counted), 0),
+            _subdistricts_outside=Coalesce(
+                Subquery(outside.values("project_id").annotate(n=Count("*")).values("n")), 0
+            ),
+            _has_spend_lines=Exists(SpendLine.objects.filter(project_id=OuterRef("pk"))),
+        )
+    )
+
+
+def project_for_transition(
+    user: Any, pk: Any, *, for_update: bool = False, lock_district: bool = False
+) -> Project:
+    """The visible project as a transition needs it (404 when not visible), as
+    ``projects_for_transition`` reads it but in one hand-written statement (``workflow.sql``);
+    locked when asked, with its district's row too when the transition changes what the
+    district's budget holds."""
+    try:
+        key = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    principal = access.principal_for(user)
+    project = sql.project_for_transition(
+        key, access.visibility(principal), for_update=for_update, lock_district=lock_district
+    )
+    if project is None:
+        raise NotFound()
+    return project
+
+
+@dataclass(frozen=True)
+class TransitionFacts:
+    """The rules' view of a project and the rest of its district's budget, read in one statement."""
+
+    facts: ProjectFacts
+    committed_other: Decimal
+
+    def results(self, edition: Edition) -> list[RuleResult]:
+        return evaluate(self.facts, edition_facts(edition), self.committed_other)
+
+    def snapshot(self, edition: Edition) -> list[dict[str, Any]]:
+        return [r.snapshot() for r in self.results(edition)]
+
+    def budget_after(self, project: Project) -> BudgetSummary:
+        """The district's budget with the project in its (new) state."""
+        own = self.facts.budget if project.state not in RELEASED_STATES else ZERO
+        committed = baht(self.committed_other + own)
+        cap = project.edition.budget_cap
+        return BudgetSummary(cap=cap, committed=committed, remaining=cap - committed)
+
+
+def transition_facts(project: Project) -> TransitionFacts:
+    """``project`` comes from ``projects_for_transition`` (its subdistricts counted there).
+
+    One grouped query gives both the project's own lines (their categories and total) and the
+    committed budget of the district's other live projects.
+    """
+    totals = sql.line_totals(project, RELEASED_STATES)
+    categories, own, other = totals.categories, totals.own, totals.other
+    inside = project._subdistricts - project._subdistricts_outside  # type: ignore[attr-defined]
+    # The rules ask only whether there are subdistricts and whether each is the district's own.
+    subdistrict_districts = [project.district_id] * inside + [""] * project._subdistricts_outside  # type: ignore[attr-defined]
+    facts = ProjectFacts(
+        district_code=project.district_id,
+        dimension=project.dimension,
+        dimension_other=project.dimension_other,
+        subdistrict_districts=subdistrict_districts,
+        target_villages=project.target_villages,
+        target_households=project.target_households,
+        start_date=project.start_date,
+        end_date=project.end_date,
+        primary_objective=project.primary_objective,
+        training_kind=project.training_kind,
+        training_target_local=project.training_target_local,
+        line_categories=categories,
+        budget=baht(own),
+        do_checklist=project.do_checklist,
+    )
+    return TransitionFacts(facts=facts, committed_other=baht(other))
 
 
 def district_get_visible(user: Any, code: str) -> District:

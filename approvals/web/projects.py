@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from workflow import access, selectors
+from workflow import access, selectors, transitions
 from workflow.audit_actions import action_label
 from workflow.errors import DomainError, Forbidden, NotFound, RuleViolation
 from workflow.models import (
@@ -40,6 +40,7 @@ from workflow.models import (
 )
 from workflow.models.projects import FINAL_STATES, RELEASED_STATES
 from workflow.services import projects as svc
+from workflow.transitions import Input
 
 from .project_forms import (
     BaseSpendLineFormSet,
@@ -57,7 +58,7 @@ from .project_forms import (
 
 PAGE_SIZE = 25
 
-# What each audit action reads as in a project's timeline.
+# What each audit action reads as in a project's timeline (the others: the catalogue's label).
 ACTION_LABELS: dict[str, Any] = {
     "create": gettext_lazy("Selected from the project bank"),
     "update": gettext_lazy("Changed the project"),
@@ -74,50 +75,12 @@ ACTION_LABELS: dict[str, Any] = {
     "evidence_add": gettext_lazy("Added a file"),
 }
 
-# The button (and page title) of each transition.
-TRANSITION_LABELS: dict[str, Any] = {
-    "approve": gettext_lazy("Approve"),
-    "return": gettext_lazy("Return for revision"),
-    "reject": gettext_lazy("Reject"),
-    "withdraw": gettext_lazy("Withdraw"),
-    "resubmit": gettext_lazy("Resubmit for approval"),
-    "implement": gettext_lazy("Record the implementation"),
-    "monitor": gettext_lazy("Record the monitoring"),
-    "report": gettext_lazy("Report the results"),
-}
-RETURN_FOR_MORE_WORK = gettext_lazy("Return for more work")
-# Transitions that end a project: styled as such, and confirmed before they post.
-DANGEROUS = frozenset({"reject", "withdraw"})
-
-TRANSITION_HELP: dict[str, Any] = {
-    "approve": gettext_lazy(
-        "Approving lets the district office carry out the project. The guideline's rules are "
-        "checked again when you approve."
-    ),
-    "return": gettext_lazy("The project goes back to the district office with your comment."),
-    "reject": gettext_lazy("A rejected project ends here and no longer holds any of the district's budget."),
-    "withdraw": gettext_lazy("The project ends here and no longer holds any of the district's budget."),
-    "resubmit": gettext_lazy("The project goes back to the district chief for approval."),
-    "implement": gettext_lazy(
-        "Record what was actually spent and done. The regional inspector monitors the project next."
-    ),
-    "monitor": gettext_lazy("Record your findings and recommendations; the district office then reports."),
-    "report": gettext_lazy(
-        "Write the result of the project for the report book; the district chief submits it with the "
-        "district's other projects."
-    ),
-}
-
-SUCCESS_MESSAGES: dict[str, Any] = {
-    "approve": gettext_lazy("The project is approved."),
-    "return": gettext_lazy("The project is returned."),
-    "reject": gettext_lazy("The project is rejected."),
-    "withdraw": gettext_lazy("The project is withdrawn."),
-    "resubmit": gettext_lazy("The project is resubmitted for approval."),
-    "implement": gettext_lazy("The implementation is recorded."),
-    "monitor": gettext_lazy("The monitoring is recorded."),
-    "report": gettext_lazy("The results are reported."),
-}
+# The button (and page title), help and success message of each transition, and which end a
+# project (styled as such, and confirmed before they post): from ``workflow.transitions``.
+TRANSITION_LABELS: dict[str, Any] = {a: transitions.first(a).label for a in transitions.PROJECT_ACTIONS}
+TRANSITION_HELP: dict[str, Any] = {a: transitions.first(a).help for a in transitions.PROJECT_ACTIONS}
+SUCCESS_MESSAGES: dict[str, Any] = {a: transitions.first(a).success for a in transitions.PROJECT_ACTIONS}
+DANGEROUS = frozenset(t.action for t in transitions.TRANSITIONS if t.ends and t.per_project)
 
 # A project's state as a badge colour (the stylesheet's badge classes).
 STATE_BADGE: dict[str, str] = {
@@ -287,9 +250,9 @@ def _project_for_page(project: Project) -> Project:
 
 
 def _action_label(name: str, project: Project) -> str:
-    if name == "return" and project.state == State.IMPLEMENTED:
-        return str(RETURN_FOR_MORE_WORK)
-    return str(TRANSITION_LABELS[name])
+    """The label of the row the project's state picks (``return`` reads differently per state)."""
+    row = transitions.row_for(name, project.state) or transitions.first(name)
+    return str(row.label)
 
 
 def _detail_context(
@@ -474,9 +437,10 @@ def _evidence_of(project: Project, kind: str) -> list[FileItem]:
 
 
 def _build_page(request: HttpRequest, name: str, project: Project) -> ActionPage:
+    kind = transitions.first(name).input
     data = request.POST if request.method == "POST" else None
     files = request.FILES if request.method == "POST" else None
-    if name == "implement":
+    if kind == Input.IMPLEMENTATION:
         evidence = _evidence_of(project, EvidenceFile.Kind.EVIDENCE)
         choices = [(str(e.pk), e.name) for e in evidence]
         initial: dict[str, Any] = {
@@ -493,10 +457,10 @@ def _build_page(request: HttpRequest, name: str, project: Project) -> ActionPage
         formset_class = spend_line_formset(extra=2 if existing else 5)
         formset = formset_class(data, initial=existing or None, prefix="lines")
         return ActionPage(name, project, form, formset=formset, evidence=tuple(evidence))
-    if name == "monitor":
+    if kind == Input.MONITORING:
         photos = _evidence_of(project, EvidenceFile.Kind.MONITORING_PHOTO)
         return ActionPage(name, project, MonitorForm(data, files), evidence=tuple(photos))
-    if name == "report":
+    if kind == Input.REPORT:
         initial = {"result_narrative": project.result_narrative}
         return ActionPage(name, project, ReportForm(data, initial=initial))
     return ActionPage(name, project, TransitionForm(data, comment_required=name in svc.COMMENT_REQUIRED))
@@ -513,33 +477,28 @@ def _add_files(
 
 def _perform(request: HttpRequest, page: ActionPage) -> None:
     """Call the transition's service with what the form parsed (files are added first)."""
-    user = request.user
     data = page.form.cleaned_data
-    comment = data.get("comment", "")
-    pk = page.project.pk
-    if page.name == "implement":
+    kind = transitions.first(page.name).input
+    inputs: dict[str, Any] = {}
+    if kind == Input.IMPLEMENTATION:
         assert page.formset is not None and isinstance(page.form, ImplementForm)
         added = _add_files(request, page.project, data["new_files"], data["new_caption"], "evidence")
         ids = [int(i) for i in data["evidence"]] + [e.pk for e in added]
         numbered = page.formset.lines()
         page.row_of_line = tuple(row for row, _line in numbered)
-        record = page.form.implementation([line for _row, line in numbered], ids)
-        svc.project_implement(project=pk, acting_user=user, record=record, comment=comment)
-    elif page.name == "monitor":
+        inputs["record"] = page.form.implementation([line for _row, line in numbered], ids)
+    elif kind == Input.MONITORING:
         _add_files(request, page.project, data["photos"], data["photo_caption"], "monitoring_photo")
-        svc.project_monitor(
-            project=pk,
-            acting_user=user,
-            findings=data["findings"],
-            recommendations=data.get("recommendations", ""),
-            comment=comment,
-        )
-    elif page.name == "report":
-        svc.project_report(
-            project=pk, acting_user=user, result_narrative=data["result_narrative"], comment=comment
-        )
-    else:
-        svc.TRANSITION_SERVICES[page.name](project=pk, acting_user=user, comment=comment)  # type: ignore[operator]
+        inputs.update(findings=data["findings"], recommendations=data.get("recommendations", ""))
+    elif kind == Input.REPORT:
+        inputs["result_narrative"] = data["result_narrative"]
+    svc.project_transition(
+        action=page.name,
+        project=page.project.pk,
+        acting_user=request.user,
+        comment=data.get("comment", ""),
+        **inputs,
+    )
 
 
 def _uploaded_in_failed_post(request: HttpRequest, page: ActionPage) -> ActionPage:
@@ -563,7 +522,7 @@ def _uploaded_in_failed_post(request: HttpRequest, page: ActionPage) -> ActionPa
 
 @login_required
 def project_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
-    if name not in svc.TRANSITION_SERVICES:
+    if name not in transitions.PROJECT_ACTIONS:
         raise Http404
     user = request.user
     project = _visible_project(user, pk)
@@ -612,10 +571,10 @@ def _render_action(
 ) -> HttpResponse:
     project = page.project
     template = {
-        "implement": "approvals/action_implement.html",
-        "monitor": "approvals/action_monitor.html",
-        "report": "approvals/action_report.html",
-    }.get(page.name, "approvals/action_form.html")
+        Input.IMPLEMENTATION: "approvals/action_implement.html",
+        Input.MONITORING: "approvals/action_monitor.html",
+        Input.REPORT: "approvals/action_report.html",
+    }.get(transitions.first(page.name).input, "approvals/action_form.html")
     context: dict[str, Any] = {
         "name": page.name,
         "title": _action_label(page.name, project),

@@ -190,7 +190,7 @@ def test_the_event_and_the_change_commit_or_roll_back_together(world, monkeypatc
     before = snapshot_counts()
     seen = []
 
-    def failing_handler(event):
+    def failing_handler(event, context):
         seen.append(event.action)
         raise RuntimeError("handler failed")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from workflow import access, selectors
+from workflow import access, selectors, transitions
 from workflow.audit_actions import action_label
 from workflow.models import (
     AuditEvent,
@@ -25,6 +25,7 @@ from workflow.models import (
 )
 from workflow.models.programme import Dimension
 from workflow.services.projects import ImplementationInput, LineInput, ProjectInput
+from workflow.transitions import Input
 
 
 class ProvinceSerializer(serializers.ModelSerializer):
@@ -267,20 +268,33 @@ class TransitionSerializer(serializers.Serializer):
     recommendations = serializers.CharField(required=False, allow_blank=True)
     result_narrative = serializers.CharField(required=False, allow_blank=True)
 
-    REQUIRED = {
-        "implement": ("spend_lines", "activities_done", "villages_reached", "households_reached"),
-        "monitor": ("findings",),
-        "report": ("result_narrative",),
+    # The body fields each kind of input (``workflow.transitions.Input``) requires.
+    REQUIRED: dict[str, tuple[str, ...]] = {
+        Input.IMPLEMENTATION: ("spend_lines", "activities_done", "villages_reached", "households_reached"),
+        Input.MONITORING: ("findings",),
+        Input.REPORT: ("result_narrative",),
     }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        name = self.context["transition"]
+        kind = transitions.first(self.context["transition"]).input
         missing = {
-            field: "This field is required." for field in self.REQUIRED.get(name, ()) if field not in attrs
+            field: "This field is required." for field in self.REQUIRED.get(kind, ()) if field not in attrs
         }
         if missing:
             raise serializers.ValidationError(missing, code="required")
         return attrs
+
+    def inputs(self) -> dict[str, Any]:
+        """The service's keyword arguments for the transition's kind of input (comment apart)."""
+        kind = transitions.first(self.context["transition"]).input
+        v = self.validated_data
+        if kind == Input.IMPLEMENTATION:
+            return {"record": self.implementation()}
+        if kind == Input.MONITORING:
+            return {"findings": v["findings"], "recommendations": v.get("recommendations", "")}
+        if kind == Input.REPORT:
+            return {"result_narrative": v["result_narrative"]}
+        return {}
 
     def implementation(self) -> ImplementationInput:
         v = self.validated_data

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from workflow import selectors
+from workflow import selectors, transitions
 from workflow.errors import DomainError, NotFound
 from workflow.models import (
     AuditEvent,
@@ -239,38 +239,22 @@ class ProjectTransitionApi(APIView):
                 "name",
                 str,
                 OpenApiParameter.PATH,
-                enum=list(project_svc.TRANSITION_SERVICES),
+                enum=list(transitions.PROJECT_ACTIONS),
                 description="transition",
             )
         ],
     )
     def post(self, request: Request, pk: int, name: str) -> Response:
-        if name not in project_svc.TRANSITION_SERVICES:
+        if name not in transitions.PROJECT_ACTIONS:
             raise DomainError(_("Unknown transition."), "unknown_transition", 404)
         # 404, 403 and 409 before looking at the body.
         project_svc.transition_precheck(project=pk, acting_user=request.user, action=name)
         body = s.TransitionSerializer(data=request.data, context={"transition": name})
         body.is_valid(raise_exception=True)
         v = body.validated_data
-        comment = v.get("comment", "")
-        if name == "implement":
-            project_svc.project_implement(
-                project=pk, acting_user=request.user, record=body.implementation(), comment=comment
-            )
-        elif name == "monitor":
-            project_svc.project_monitor(
-                project=pk,
-                acting_user=request.user,
-                findings=v["findings"],
-                recommendations=v.get("recommendations", ""),
-                comment=comment,
-            )
-        elif name == "report":
-            project_svc.project_report(
-                project=pk, acting_user=request.user, result_narrative=v["result_narrative"], comment=comment
-            )
-        else:
-            project_svc.TRANSITION_SERVICES[name](project=pk, acting_user=request.user, comment=comment)  # type: ignore[operator]
+        project_svc.project_transition(
+            action=name, project=pk, acting_user=request.user, comment=v.get("comment", ""), **body.inputs()
+        )
         return Response(_render_detail(request, pk))
 
 

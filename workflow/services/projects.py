@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransition, TransitionNotAllowed
+from django_fsm import TransitionNotAllowed
 
-from .. import access, audit, events, flows, selectors
+from .. import access, audit, events, flows, selectors, sql, transitions
+from ..audit_actions import AuditAction
 from ..errors import (
     ConcurrentChange,
     Conflict,
@@ -344,7 +346,7 @@ def project_create(*, acting_user: Any, bank_entry: BankEntry | int, data: Proje
     flows.process_start(project=project)
     events.publish(
         actor=_actor(principal, grant),
-        action="create",
+        action=AuditAction.CREATE,
         object_type="project",
         object_id=project.pk,
         project=project,
@@ -379,7 +381,7 @@ def project_update(*, acting_user: Any, project: Project | int, data: ProjectInp
     if changed:
         events.publish(
             actor=_actor(principal, grant),
-            action="update",
+            action=AuditAction.UPDATE,
             object_type="project",
             object_id=locked.pk,
             project=locked,
@@ -398,45 +400,36 @@ def _pk(project: Project | int) -> Any:
 
 
 # --- Transitions --------------------------------------------------------------------------
+# What each transition is comes from ``workflow.transitions``; these names are derived from it.
 
-# FSM method per (action, state it is taken from).
-FSM_METHOD: dict[tuple[str, str], str] = {
-    ("approve", State.SELECTED): "approve",
-    ("return", State.SELECTED): "return_for_revision",
-    ("return", State.IMPLEMENTED): "return_for_more_work",
-    ("reject", State.SELECTED): "reject",
-    ("withdraw", State.SELECTED): "withdraw",
-    ("withdraw", State.RETURNED): "withdraw",
-    ("resubmit", State.RETURNED): "resubmit",
-    ("implement", State.APPROVED): "implement",
-    ("monitor", State.IMPLEMENTED): "monitor",
-    ("report", State.MONITORED): "report",
-    ("submit", State.REPORTED): "submit",
-}
-COMMENT_REQUIRED = frozenset({"return", "reject"})
-# Actions that may close a step someone else has claimed (the officer withdrawing a project
-# under review). Every other action needs the step unclaimed or claimed by the actor.
-OVERRIDES_CLAIM = frozenset({"withdraw"})
+FSM_METHOD: dict[tuple[str, str], str] = {key: row.method for key, row in transitions.BY_ACTION_STATE.items()}
+COMMENT_REQUIRED = frozenset(a for a in transitions.ACTIONS if transitions.first(a).comment_required)
+OVERRIDES_CLAIM = frozenset(a for a in transitions.ACTIONS if transitions.first(a).overrides_claim)
 
 
-def _check(principal: access.Principal, project: Project, action: str) -> access.Grant:
-    """Role, then state, then the creator and claim rules: 403 before 409."""
+def _check(
+    principal: access.Principal, project: Project, action: str
+) -> tuple[access.Grant, transitions.Transition, flows.OpenStep | None]:
+    """Role, then state, then the creator and claim rules: 403 before 409.
+
+    ``project`` was read by ``selectors.project_for_transition`` (its open step with it).
+    """
     if not access.may_act_at_all(principal, project, action):
         raise Forbidden(_("Your role may not do this to this project."), "forbidden")
-    if (action, project.state) not in FSM_METHOD:
+    row = transitions.row_for(action, project.state)
+    if row is None:
         raise IllegalTransition()
     grant = access.action_grant(principal, project, action)
     if grant is None:
         raise Forbidden(_("Your role may not do this to the project in its current state."), "forbidden")
-    if action in access.NOT_BY_CREATOR and access.is_creator(principal, project):
+    if row.not_by_creator and access.is_creator(principal, project):
         raise Forbidden(_("You may not decide on a project you created."), "own_project")
-    if action not in OVERRIDES_CLAIM:
-        task = flows.open_step_task(project)
-        if task is not None and task.owner_id not in (None, principal.user.pk):
-            raise Conflict(
-                _("%(name)s has claimed this task.") % {"name": task.owner.get_username()}, "task_claimed"
-            )
-    return grant
+    step = flows.open_step_of(project)
+    owner_id = step.owner_id if step is not None else None
+    if not row.overrides_claim and owner_id is not None and owner_id != principal.user.pk:
+        owner = get_user_model().objects.get(pk=owner_id)
+        raise Conflict(_("%(name)s has claimed this task.") % {"name": owner.get_username()}, "task_claimed")
+    return grant, row, step
 
 
 def transition_precheck(*, project: Project | int, acting_user: Any, action: str) -> None:
@@ -446,17 +439,29 @@ def transition_precheck(*, project: Project | int, acting_user: Any, action: str
     reported as such and not as an incomplete form.
     """
     principal = access.principal_for(acting_user)
-    _check(principal, selectors.project_get_visible(acting_user, _pk(project)), action)
+    _check(principal, selectors.project_for_transition(acting_user, _pk(project)), action)
 
 
-def _begin(
-    acting_user: Any, project: Project | int, action: str
-) -> tuple[access.Principal, Project, access.Grant]:
+@dataclass
+class _Begun:
+    principal: access.Principal
+    project: Project
+    grant: access.Grant
+    row: transitions.Transition
+    step: flows.OpenStep | None
+
+
+def _begin(acting_user: Any, project: Project | int, action: str) -> _Begun:
+    """Read and lock the project (with the district's row when the action changes its budget)."""
     principal = access.principal_for(acting_user)
     if principal.user is None or not principal.user.is_authenticated:
         raise NotFound()
-    locked = selectors.project_get_visible(acting_user, _pk(project), for_update=True)
-    return principal, locked, _check(principal, locked, action)
+    lock_district = any(row.locks_district for row in transitions.rows(action))
+    locked = selectors.project_for_transition(
+        acting_user, _pk(project), for_update=True, lock_district=lock_district
+    )
+    grant, row, step = _check(principal, locked, action)
+    return _Begun(principal, locked, grant, row, step)
 
 
 def _require_comment(action: str, comment: str) -> None:
@@ -465,31 +470,37 @@ def _require_comment(action: str, comment: str) -> None:
 
 
 def _transition(
+    begun: _Begun,
     *,
-    principal: access.Principal,
-    project: Project,
-    grant: access.Grant,
-    action: str,
     comment: str,
     payload: dict[str, Any] | None = None,
-    rule_snapshot: list[dict[str, Any]] | None = None,
+    facts: selectors.TransitionFacts | None = None,
 ) -> Project:
+    """Apply the FSM transition, close the flow's step, append the event: a fixed number of statements."""
+    project, row, principal = begun.project, begun.row, begun.principal
     from_state = project.state
-    method = getattr(project, FSM_METHOD[(action, from_state)])
     try:
-        method()
-        project.state_changed_at = timezone.now()
-        project.save()
+        getattr(project, row.method)()
     except TransitionNotAllowed:
         raise IllegalTransition() from None
-    except ConcurrentTransition:
+    project.state_changed_at = timezone.now()
+    # As ``ConcurrentTransitionMixin.save`` writes it: only if the state is still the one read.
+    if not sql.update(project, state=from_state):
+        raise ConcurrentChange()
+    project._update_initial_state()
+    if begun.step is None:
+        raise RuntimeError(f"project {project.pk} has no open step")
+    try:
+        change = flows.step_complete(
+            project=project, step=begun.step, user=principal.user, overrides_claim=row.overrides_claim
+        )
+    except flows.StepMoved:
         raise ConcurrentChange() from None
-    flows.step_complete(project=project, user=principal.user)
-    if rule_snapshot is None:
-        rule_snapshot = [r.snapshot() for r in selectors.project_rule_results(project)]
+    if facts is None:
+        facts = selectors.transition_facts(project)
     events.publish(
-        actor=_actor(principal, grant),
-        action=action,
+        actor=_actor(principal, begun.grant),
+        action=row.action,
         object_type="project",
         object_id=project.pk,
         project=project,
@@ -497,9 +508,10 @@ def _transition(
         to_state=project.state,
         comment=comment,
         is_late=_is_late(project.edition),
-        rule_results=rule_snapshot,
-        budget=_budget_snapshot(project.district_id, project.edition),
+        rule_results=facts.snapshot(project.edition),
+        budget=facts.budget_after(project).as_dict(),
         payload=payload or {},
+        context=events.Context(step=change),
     )
     return project
 
@@ -507,19 +519,13 @@ def _transition(
 def _transition_rechecking_rules(
     acting_user: Any, project: Project | int, action: str, comment: str
 ) -> Project:
-    """Lock the district, run the guideline's rules again (422 on failure), then transition."""
-    principal, locked, grant = _begin(acting_user, project, action)
-    selectors.district_for_update(locked.district_id)
-    facts = selectors.project_facts(locked)
-    rule_snapshot = _check_rules(facts, locked.edition, exclude_project_id=locked.pk)
-    return _transition(
-        principal=principal,
-        project=locked,
-        grant=grant,
-        action=action,
-        comment=comment,
-        rule_snapshot=rule_snapshot,
-    )
+    """Run the guideline's rules again under the district's lock (422 on failure), then transition."""
+    begun = _begin(acting_user, project, action)
+    facts = selectors.transition_facts(begun.project)
+    failed = failures(facts.results(begun.project.edition))
+    if failed:
+        raise RuleViolation([r.as_error() for r in failed])
+    return _transition(begun, comment=comment, facts=facts)
 
 
 @transaction.atomic
@@ -529,24 +535,21 @@ def project_approve(*, project: Project | int, acting_user: Any, comment: str = 
 
 @transaction.atomic
 def project_return(*, project: Project | int, acting_user: Any, comment: str) -> Project:
-    principal, locked, grant = _begin(acting_user, project, "return")
+    begun = _begin(acting_user, project, "return")
     _require_comment("return", comment)
-    return _transition(principal=principal, project=locked, grant=grant, action="return", comment=comment)
+    return _transition(begun, comment=comment)
 
 
 @transaction.atomic
 def project_reject(*, project: Project | int, acting_user: Any, comment: str) -> Project:
-    principal, locked, grant = _begin(acting_user, project, "reject")
+    begun = _begin(acting_user, project, "reject")
     _require_comment("reject", comment)
-    selectors.district_for_update(locked.district_id)
-    return _transition(principal=principal, project=locked, grant=grant, action="reject", comment=comment)
+    return _transition(begun, comment=comment)
 
 
 @transaction.atomic
 def project_withdraw(*, project: Project | int, acting_user: Any, comment: str = "") -> Project:
-    principal, locked, grant = _begin(acting_user, project, "withdraw")
-    selectors.district_for_update(locked.district_id)
-    return _transition(principal=principal, project=locked, grant=grant, action="withdraw", comment=comment)
+    return _transition(_begin(acting_user, project, "withdraw"), comment=comment)
 
 
 @transaction.atomic
@@ -558,28 +561,33 @@ def project_resubmit(*, project: Project | int, acting_user: Any, comment: str =
 def project_implement(
     *, project: Project | int, acting_user: Any, record: ImplementationInput, comment: str = ""
 ) -> Project:
-    principal, locked, grant = _begin(acting_user, project, "implement")
+    begun = _begin(acting_user, project, "implement")
+    locked = begun.project
     errors = _validate_lines(record.spend_lines, "spend_lines")
     if not record.activities_done.strip():
         errors.append(FieldError("activities_done", "required", _("Describe the activities done.")))
     for name in ("villages_reached", "households_reached"):
         if getattr(record, name) is None or getattr(record, name) < 0:
             errors.append(FieldError(name, "required", _("Enter a number of at least 0.")))
-    evidence = list(EvidenceFile.objects.filter(project=locked, pk__in=list(record.evidence_ids)))
-    if len(evidence) != len(set(record.evidence_ids)):
+    wanted = set(record.evidence_ids)
+    evidence = list(EvidenceFile.objects.filter(project=locked, pk__in=list(wanted))) if wanted else []
+    if len(evidence) != len(wanted):
         errors.append(FieldError("evidence", "unknown_evidence", _("Unknown evidence file.")))
     if errors:
         raise InvalidInput(errors)
-    locked.spend_lines.all().delete()
-    SpendLine.objects.bulk_create(
-        SpendLine(
-            project=locked,
-            position=i,
-            description=line.description,
-            category=line.category,
-            amount=Decimal(line.amount),
-        )
-        for i, line in enumerate(record.spend_lines)
+    if locked._has_spend_lines:  # type: ignore[attr-defined]  # read with the project
+        locked.spend_lines.all().delete()
+    sql.insert(
+        [
+            SpendLine(
+                project=locked,
+                position=i,
+                description=line.description,
+                category=line.category,
+                amount=Decimal(line.amount),
+            )
+            for i, line in enumerate(record.spend_lines)
+        ]
     )
     locked.activities_done = record.activities_done
     locked.villages_reached = record.villages_reached
@@ -591,42 +599,37 @@ def project_implement(
         "households_reached": record.households_reached,
         "evidence": [{"id": e.pk, "sha256": e.sha256} for e in evidence],
     }
-    return _transition(
-        principal=principal, project=locked, grant=grant, action="implement", comment=comment, payload=payload
-    )
+    return _transition(begun, comment=comment, payload=payload)
 
 
 @transaction.atomic
 def project_monitor(
     *, project: Project | int, acting_user: Any, findings: str, recommendations: str = "", comment: str = ""
 ) -> Project:
-    principal, locked, grant = _begin(acting_user, project, "monitor")
+    begun = _begin(acting_user, project, "monitor")
     if not findings.strip():
         raise InvalidInput([FieldError("findings", "required", _("Record the findings."))])
-    record = MonitoringRecord.objects.create(
-        project=locked, inspector=acting_user, findings=findings, recommendations=recommendations
+    record = MonitoringRecord(
+        project=begun.project, inspector=acting_user, findings=findings, recommendations=recommendations
     )
+    sql.insert([record])
     payload = {"monitoring_record": record.pk, "findings": findings, "recommendations": recommendations}
-    return _transition(
-        principal=principal, project=locked, grant=grant, action="monitor", comment=comment, payload=payload
-    )
+    return _transition(begun, comment=comment, payload=payload)
 
 
 @transaction.atomic
 def project_report(
     *, project: Project | int, acting_user: Any, result_narrative: str, comment: str = ""
 ) -> Project:
-    principal, locked, grant = _begin(acting_user, project, "report")
+    begun = _begin(acting_user, project, "report")
     if not result_narrative.strip():
         raise InvalidInput([FieldError("result_narrative", "required", _("Write the result narrative."))])
-    locked.result_narrative = result_narrative
+    begun.project.result_narrative = result_narrative
     payload = {"result_narrative": result_narrative}
-    return _transition(
-        principal=principal, project=locked, grant=grant, action="report", comment=comment, payload=payload
-    )
+    return _transition(begun, comment=comment, payload=payload)
 
 
-TRANSITION_SERVICES = {
+TRANSITION_SERVICES: dict[str, Callable[..., Project]] = {
     "approve": project_approve,
     "return": project_return,
     "reject": project_reject,
@@ -636,6 +639,17 @@ TRANSITION_SERVICES = {
     "monitor": project_monitor,
     "report": project_report,
 }
+
+
+def project_transition(
+    *, action: str, project: Project | int, acting_user: Any, comment: str = "", **inputs: Any
+) -> Project:
+    """Take ``action`` with the input its row of ``workflow.transitions`` declares (API and pages)."""
+    row = transitions.first(action)
+    unexpected = set(inputs) - set(row.arguments)
+    if not row.per_project or unexpected:
+        raise ValueError(f"{action!r} takes {row.arguments}, not {sorted(inputs)}")
+    return TRANSITION_SERVICES[action](project=project, acting_user=acting_user, comment=comment, **inputs)
 
 
 # --- Comments and evidence ------------------------------------------------------------
@@ -652,7 +666,7 @@ def project_comment(*, project: Project | int, acting_user: Any, comment: str) -
         raise InvalidInput([FieldError("comment", "required", _("Write a comment."))])
     return events.publish(
         actor=_actor(principal, grant),
-        action="comment",
+        action=AuditAction.COMMENT,
         object_type="project",
         object_id=locked.pk,
         project=locked,
@@ -690,7 +704,7 @@ def evidence_add(
     )
     events.publish(
         actor=_actor(principal, grant),
-        action="evidence_add",
+        action=AuditAction.EVIDENCE_ADD,
         object_type="evidence",
         object_id=evidence.pk,
         project=locked,
@@ -723,10 +737,10 @@ def district_submit(*, district: District | str, acting_user: Any, comment: str 
         raise Conflict(_("No programme edition is open."), "no_active_edition")
     locked_district = selectors.district_for_update(code)
     live = list(
-        Project.objects.select_for_update(of=("self",))
+        selectors.projects_for_transition()
+        .select_for_update(of=("self",))
         .filter(district_id=code, edition=edition)
         .exclude(state__in=RELEASED_STATES)
-        .select_related("district__province", "edition")
         .order_by("id")
     )
     projects = [p for p in live if p.state == State.REPORTED]
@@ -765,12 +779,11 @@ def district_submit(*, district: District | str, acting_user: Any, comment: str 
         comment=comment,
     )
     submission.projects.set(already + projects)
+    submit = transitions.row_for("submit", State.REPORTED)
+    assert submit is not None
     for project in projects:
         _transition(
-            principal=principal,
-            project=project,
-            grant=grant,
-            action="submit",
+            _Begun(principal, project, grant, submit, flows.open_step_of(project)),
             comment=comment,
             payload={"submission": submission.pk, "version": version},
         )
@@ -779,7 +792,7 @@ def district_submit(*, district: District | str, acting_user: Any, comment: str 
     documents = events.submission_documents(submission)
     events.publish(
         actor=_actor(principal, grant),
-        action="district_submit",
+        action=AuditAction.DISTRICT_SUBMIT,
         object_type="submission",
         object_id=submission.pk,
         district=locked_district,

@@ -1,0 +1,139 @@
+"""What one transition costs the database: at most 16 statements, none repeated, and the same
+number whatever the district's size, the number of people holding the next step's role and the
+length of the project's history (issue 9's budget).
+
+Each transition is called as a request would call it: with a fresh user object, so that the
+user's grants are read inside the measured call. Savepoints are the test's own transaction
+showing through (in production the service opens the transaction) and are not counted.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests import factories as f
+from workflow.models import Role, State
+from workflow.services import delegation as delegation_svc
+from workflow.services import projects as svc
+from workflow.services.projects import ImplementationInput, LineInput
+
+BUDGET = 16
+User = get_user_model()
+
+
+def statements(service: Callable[..., Any], user: Any, **arguments: Any) -> list[str]:
+    """The statements of one call of ``service`` by ``user`` (a fresh object, read beforehand)."""
+    acting_user = User.objects.get(pk=user.pk)
+    with CaptureQueriesContext(connection) as captured:
+        service(acting_user=acting_user, **arguments)
+    return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+def assert_within_budget(name: str, sql: list[str]) -> int:
+    repeated = [text for text, n in Counter(sql).items() if n > 1]
+    assert not repeated, f"{name} repeats: {repeated}"
+    assert len(sql) <= BUDGET, f"{name}: {len(sql)} statements\n" + "\n".join(s[:150] for s in sql)
+    return len(sql)
+
+
+def implementation(evidence_ids: tuple[int, ...] = ()) -> ImplementationInput:
+    return ImplementationInput(
+        spend_lines=[
+            LineInput("วัสดุ", "activity_materials", Decimal("30000.00")),
+            LineInput("ค่าวิทยากร", "wages", Decimal("9000.00")),
+        ],
+        activities_done="อบรมและฝึกปฏิบัติ",
+        villages_reached=3,
+        households_reached=110,
+        evidence_ids=evidence_ids,
+    )
+
+
+def drive(world: Any) -> dict[str, int]:
+    """Take every kind of transition once, each measured; the counts by name."""
+    counts: dict[str, int] = {}
+
+    def measure(name: str, service: Callable[..., Any], user: Any, **arguments: Any) -> None:
+        counts[name] = assert_within_budget(name, statements(service, user, **arguments))
+
+    p = f.make_project(world.officer, world.entry).pk
+    measure("return for revision", svc.project_return, world.chief, project=p, comment="แก้ไข")
+    measure("resubmit", svc.project_resubmit, world.officer, project=p)
+    measure("approve", svc.project_approve, world.chief, project=p)
+    measure("implement", svc.project_implement, world.officer, project=p, record=implementation())
+    measure("return for more work", svc.project_return, world.inspector, project=p, comment="ขาดหลักฐาน")
+    photo = SimpleUploadedFile("receipt.pdf", b"%PDF-1.4 receipt", content_type="application/pdf")
+    evidence = svc.evidence_add(project=p, acting_user=world.officer, uploaded=photo, caption="ใบเสร็จ")
+    measure(
+        "implement again, with evidence",
+        svc.project_implement,
+        world.officer,
+        project=p,
+        record=implementation((evidence.pk,)),
+    )
+    measure("monitor", svc.project_monitor, world.inspector, project=p, findings="ครบถ้วน")
+    measure("report", svc.project_report, world.officer, project=p, result_narrative="สำเร็จ")
+
+    q = f.make_project(world.officer2, world.entry2, amount="20000.00").pk
+    measure("reject", svc.project_reject, world.chief, project=q, comment="ซ้ำซ้อน")
+    r = f.make_project(world.officer, world.entry2, amount="20000.00").pk
+    measure("withdraw", svc.project_withdraw, world.officer, project=r)
+    return counts
+
+
+def test_every_transition_within_the_budget_and_no_statement_repeated(world):
+    counts = drive(world)
+    assert len(counts) == 10
+    assert max(counts.values()) <= BUDGET
+
+
+def test_an_acting_officials_approval_is_within_the_budget(world):
+    acting = f.user_with("acting", Role.DISTRICT_OFFICER, world.d1)
+    today = datetime.date.today()
+    delegation_svc.delegation_create(
+        acting_user=world.chief, district=world.d1, delegate=acting, starts_on=today, ends_on=today
+    )
+    p = f.make_project(world.officer, world.entry)
+    assert_within_budget("approve, acting", statements(svc.project_approve, acting, project=p.pk))
+    p.refresh_from_db()
+    assert p.state == State.APPROVED
+
+
+@pytest.mark.parametrize("transition", ["approve", "implement", "monitor"])
+def test_the_cost_does_not_grow_with_the_district_its_people_or_the_history(world, transition):
+    entries = iter(f.bank_entry(world.subs["500101"], f"X-{n}") for n in range(2))
+    steps: list[tuple[str, Callable[..., Any], Any, dict[str, Any]]] = [
+        ("approve", svc.project_approve, world.chief, {}),
+        ("implement", svc.project_implement, world.officer, {"record": implementation()}),
+        ("monitor", svc.project_monitor, world.inspector, {"findings": "ครบถ้วน"}),
+    ]
+
+    def one() -> int:
+        p = f.make_project(world.officer, next(entries), amount="20000.00").pk
+        for name, service, user, arguments in steps:
+            if name == transition:
+                return len(statements(service, user, project=p, **arguments))
+            service(project=p, acting_user=user, **arguments)
+        raise AssertionError(transition)
+
+    small = one()
+    # A bigger district: more people for every step, more projects, a longer history.
+    for i in range(8):
+        f.user_with(f"more_officer{i}", Role.DISTRICT_OFFICER, world.d1)
+        f.user_with(f"more_chief{i}", Role.DISTRICT_CHIEF, world.d1)
+        f.user_with(f"more_inspector{i}", Role.REGIONAL_INSPECTOR, world.region)
+    for n in range(3):
+        busy = f.make_project(world.officer2, f.bank_entry(world.subs["500102"], f"Y-{n}"), amount="11000.00")
+        for c in range(5):
+            svc.project_comment(project=busy.pk, acting_user=world.chief, comment=f"ความเห็น {c}")
+    assert one() == small

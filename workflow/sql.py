@@ -1,0 +1,572 @@
+"""The reads of a transition's hot path, each one statement written once in portable SQL.
+
+A transition reads three things: the user's grants, the project (with its district, edition,
+open step and what the rules need) and the people its notices go to. Built through the ORM,
+those queries cost more to compile than to run (7–9 ms of Python each, against well under a
+millisecond in the database): here each is a short SQL text with parameters, read back into
+the same model instances and values the ORM would give, through the fields' own converters.
+The SQL is standard (it runs unchanged on SQLite and PostgreSQL); table and column names come
+from the models' metadata. What each query *means* is stated next to it and held by the tests
+of ``access``, the services and the notifications, which run against both databases.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from .models import (
+    AreaKind,
+    AuditChain,
+    BudgetLine,
+    Delegation,
+    District,
+    Edition,
+    InspectionRegion,
+    Project,
+    ProjectProcess,
+    RoleMembership,
+    SpendLine,
+    Subdistrict,
+)
+from .models.roles import ROLE_AREA_KIND
+
+
+def db() -> BaseDatabaseWrapper:
+    """This thread's connection itself (``django.db.connection`` is a proxy that looks it up on
+    every attribute read: on the hot path that look-up costs more than the statements' Python)."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
+def q(name: str) -> str:
+    return db().ops.quote_name(name)
+
+
+def table(model: type[models.Model]) -> str:
+    return q(model._meta.db_table)
+
+
+def column(model: type[models.Model], field: str) -> str:
+    return q(str(model._meta.get_field(field).column))  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A model's concrete columns in a SELECT, and the loader of an instance from them."""
+
+    model: type[models.Model]
+    alias: str
+    fields: tuple[models.Field[Any, Any], ...]
+
+    @classmethod
+    def of(cls, model: type[models.Model], alias: str, only: Sequence[str] | None = None) -> Columns:
+        fields = tuple(
+            f for f in model._meta.concrete_fields if only is None or f.attname in only or f.name in only
+        )
+        return cls(model, alias, fields)
+
+    def select(self) -> str:
+        return ", ".join(f"{q(self.alias)}.{q(f.column)}" for f in self.fields)
+
+    def load(self, row: Sequence[Any], start: int) -> Any:
+        """The instance from ``row[start : start + len(self.fields)]``, converted as the ORM does."""
+        conn = db()
+        values = [_convert(field, row[start + i], conn) for i, field in enumerate(self.fields)]
+        return self.model.from_db(conn.alias, [f.attname for f in self.fields], values)
+
+
+@functools.cache
+def _converters(field: models.Field[Any, Any], ops: Any) -> tuple[Any, tuple[Callable[..., Any], ...]]:
+    """The ORM's converters of ``field`` for this connection (cached per connection's ``ops``)."""
+    col = field.get_col(field.model._meta.db_table)
+    conn = ops.connection
+    return col, tuple(conn.ops.get_db_converters(col) + col.get_db_converters(conn))
+
+
+def _convert(field: models.Field[Any, Any], value: Any, conn: BaseDatabaseWrapper | None = None) -> Any:
+    conn = conn or db()
+    col, converters = _converters(field, conn.ops)
+    for converter in converters:
+        value = converter(value, col, conn)
+    return value
+
+
+def rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with db().cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return list(cursor.fetchall())
+
+
+def _in(values: Sequence[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _day(value: datetime.date) -> Any:
+    """A date as the backend binds it (SQLite compares ISO strings)."""
+    return db().ops.adapt_datefield_value(value)
+
+
+# --- The user's grants ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GrantRow:
+    kind: str  # "m" a membership, "d" a delegation
+    role: str
+    district_id: str | None
+    province_id: str | None
+    region_id: str | None
+    region_province: str | None  # one row per province of the region
+    delegator_id: int | None
+    delegator_username: str
+    delegator_first_name: str
+    delegator_last_name: str
+
+
+def grant_rows(user_id: int, day: datetime.date) -> list[GrantRow]:
+    """The user's role memberships valid on ``day`` (a region's one row per province) and the
+    delegations they hold that day whose delegator still holds the role there: one statement."""
+    today = _day(day)
+    params = [user_id, today, today, user_id, today, today, today, today]
+    return [GrantRow(*row) for row in rows(_grant_sql(db().vendor), params)]
+
+
+@functools.cache
+def _grant_sql(vendor: str) -> str:
+    m, rp, d, held, u = "m", "rp", "dl", "h", "u"
+    regions = InspectionRegion.provinces.through
+    user_model = Delegation._meta.get_field("delegator").related_model
+    valid = (
+        f"({{a}}.{column(RoleMembership, 'valid_from')} IS NULL OR {{a}}.{column(RoleMembership, 'valid_from')} <= %s)"
+        f" AND ({{a}}.{column(RoleMembership, 'valid_until')} IS NULL"
+        f" OR {{a}}.{column(RoleMembership, 'valid_until')} >= %s)"
+    )
+    return (
+        f"SELECT 'm', {m}.{column(RoleMembership, 'role')}, {m}.{column(RoleMembership, 'district')}, "
+        f"{m}.{column(RoleMembership, 'province')}, {m}.{column(RoleMembership, 'region')}, "
+        f"{rp}.{q('province_id')}, NULL, '', '', '' "
+        f"FROM {table(RoleMembership)} {m} LEFT JOIN {q(regions._meta.db_table)} {rp} "
+        f"ON {rp}.{q('inspectionregion_id')} = {m}.{column(RoleMembership, 'region')} "
+        f"WHERE {m}.{column(RoleMembership, 'user')} = %s AND {valid.format(a=m)} "
+        "UNION ALL "
+        f"SELECT 'd', {d}.{column(Delegation, 'role')}, {d}.{column(Delegation, 'district')}, NULL, NULL, NULL, "
+        f"{u}.{q('id')}, {u}.{q('username')}, {u}.{q('first_name')}, {u}.{q('last_name')} "
+        f"FROM {table(Delegation)} {d} JOIN {table(user_model)} {u} ON {u}.{q('id')} = {d}.{column(Delegation, 'delegator')} "  # type: ignore[arg-type]
+        f"WHERE {d}.{column(Delegation, 'delegate')} = %s AND {d}.{column(Delegation, 'starts_on')} <= %s "
+        f"AND {d}.{column(Delegation, 'ends_on')} >= %s AND {d}.{column(Delegation, 'revoked_at')} IS NULL "
+        f"AND EXISTS (SELECT 1 FROM {table(RoleMembership)} {held} "
+        f"WHERE {held}.{column(RoleMembership, 'user')} = {d}.{column(Delegation, 'delegator')} "
+        f"AND {held}.{column(RoleMembership, 'role')} = {d}.{column(Delegation, 'role')} "
+        f"AND {held}.{column(RoleMembership, 'district')} = {d}.{column(Delegation, 'district')} "
+        f"AND {valid.format(a=held)})"
+    )
+
+
+# --- The project as a transition reads it ------------------------------------------------------
+
+_ACTIVE = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Where the user may see projects: everywhere, or in these districts and provinces."""
+
+    everywhere: bool
+    districts: tuple[str, ...] = ()
+    provinces: tuple[str, ...] = ()
+
+    @property
+    def nothing(self) -> bool:
+        return not self.everywhere and not self.districts and not self.provinces
+
+
+@functools.cache
+def _project_sql(vendor: str, districts: int, provinces: int, everywhere: bool, lock: str) -> str:
+    """The text of ``project_for_transition``'s statement for one shape of visibility and lock."""
+    p, d, e, pp, t = "p", "d", "e", "pp", "t"
+    links = Project.subdistricts.through
+    pid = f"{p}.{q('id')}"
+    open_task = (
+        f"(SELECT MAX({q('id')}) FROM {table(Task)} WHERE {q('process_id')} = {pp}.{q('process_ptr_id')} "
+        f"AND {q('status')} IN ({_in(_ACTIVE)}) AND {q('flow_task_type')} = 'HUMAN')"
+    )
+    where = [f"{pid} = %s"]
+    if not everywhere:
+        parts = []
+        if districts:
+            parts.append(f"{p}.{column(Project, 'district')} IN ({', '.join(['%s'] * districts)})")
+        if provinces:
+            parts.append(f"{d}.{column(District, 'province')} IN ({', '.join(['%s'] * provinces)})")
+        where.append("(" + " OR ".join(parts) + ")")
+    text = (
+        f"SELECT {_PROJECT.select()}, {_DISTRICT.select()}, {_EDITION.select()}, "
+        f"{t}.{q('id')}, {t}.{q('process_id')}, {t}.{q('flow_task')}, {t}.{q('owner_id')}, "
+        f"(SELECT COUNT(*) FROM {q(links._meta.db_table)} l WHERE l.{q('project_id')} = {pid}), "
+        f"(SELECT COUNT(*) FROM {q(links._meta.db_table)} l JOIN {table(Subdistrict)} s "
+        f"ON s.{q('code')} = l.{q('subdistrict_id')} WHERE l.{q('project_id')} = {pid} "
+        f"AND s.{column(Subdistrict, 'district')} <> {p}.{column(Project, 'district')}), "
+        f"EXISTS (SELECT 1 FROM {table(SpendLine)} sl WHERE sl.{column(SpendLine, 'project')} = {pid}) "
+        f"FROM {table(Project)} {p} "
+        f"JOIN {table(District)} {d} ON {d}.{q('code')} = {p}.{column(Project, 'district')} "
+        f"JOIN {table(Edition)} {e} ON {e}.{q('id')} = {p}.{column(Project, 'edition')} "
+        f"LEFT JOIN {table(ProjectProcess)} {pp} ON {pp}.{column(ProjectProcess, 'project')} = {pid} "
+        f"LEFT JOIN {table(Task)} {t} ON {t}.{q('id')} = {open_task} "
+        f"WHERE {' AND '.join(where)}"
+    )
+    if lock:
+        text += f" FOR UPDATE OF {lock}"
+    return text
+
+
+_PROJECT = Columns.of(Project, "p")
+_DISTRICT = Columns.of(District, "d")
+_EDITION = Columns.of(Edition, "e")
+
+
+def project_for_transition(
+    pk: int, visibility: Visibility, *, for_update: bool = False, lock_district: bool = False
+) -> Project | None:
+    """The project (``None`` when missing or not visible) with its district and edition loaded,
+    its open human task (``_step_*``), the count of its subdistricts and of those outside its
+    district, and whether it has spend lines: one statement, locking the project's row (and
+    the district's) where the database locks rows."""
+    if visibility.nothing:
+        return None
+    lock = ""
+    conn = db()
+    if for_update and conn.features.has_select_for_update:
+        lock = "p, d" if lock_district else "p"
+    text = _project_sql(
+        conn.vendor, len(visibility.districts), len(visibility.provinces), visibility.everywhere, lock
+    )
+    params = [*_ACTIVE, pk]
+    if not visibility.everywhere:
+        params += [*visibility.districts, *visibility.provinces]
+    found = rows(text, params)
+    if not found:
+        return None
+    row = found[0]
+    project: Project = _PROJECT.load(row, 0)
+    at = len(_PROJECT.fields)
+    district: District = _DISTRICT.load(row, at)
+    at += len(_DISTRICT.fields)
+    edition: Edition = _EDITION.load(row, at)
+    at += len(_EDITION.fields)
+    project.district = district
+    project.edition = edition
+    task_id, process_id, flow_task, owner_id, subdistricts, outside, has_spend = row[at : at + 7]
+    project._step_task_id = task_id  # type: ignore[attr-defined]
+    project._step_process_id = process_id  # type: ignore[attr-defined]
+    project._step_flow_task = (  # type: ignore[attr-defined]
+        _convert(Task._meta.get_field("flow_task"), flow_task) if flow_task else None
+    )
+    project._step_owner_id = owner_id  # type: ignore[attr-defined]
+    project._subdistricts = int(subdistricts)  # type: ignore[attr-defined]
+    project._subdistricts_outside = int(outside)  # type: ignore[attr-defined]
+    project._has_spend_lines = bool(has_spend)  # type: ignore[attr-defined]
+    return project
+
+
+@dataclass(frozen=True)
+class LineTotals:
+    categories: list[str]
+    own: Decimal
+    other: Decimal
+
+
+def line_totals(project: Project, released_states: Iterable[str]) -> LineTotals:
+    """The project's budget lines (categories and total) and the committed budget of the district's
+    other live projects of the edition, in one grouped statement."""
+    released = list(released_states)
+    text = _line_totals_sql(db().vendor, len(released))
+    params = [
+        project.pk,
+        project.pk,
+        project.pk,
+        project.district_id,
+        project.edition_id,
+        project.pk,
+        *released,
+    ]
+    categories: list[str] = []
+    own = other = Decimal("0")
+    for category, own_sum, own_lines, other_sum in rows(text, params):
+        if own_lines:
+            categories.append(category)
+            own += _decimal(own_sum)
+        other += _decimal(other_sum)
+    return LineTotals(categories, own, other)
+
+
+@functools.cache
+def _line_totals_sql(vendor: str, released: int) -> str:
+    b, p = "b", "p"
+    amount = f"{b}.{column(BudgetLine, 'amount')}"
+    owner = f"{b}.{column(BudgetLine, 'project')}"
+    return (
+        f"SELECT {b}.{column(BudgetLine, 'category')}, "
+        f"SUM(CASE WHEN {owner} = %s THEN {amount} END), "
+        f"SUM(CASE WHEN {owner} = %s THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {owner} <> %s THEN {amount} END) "
+        f"FROM {table(BudgetLine)} {b} JOIN {table(Project)} {p} ON {p}.{q('id')} = {owner} "
+        f"WHERE {p}.{column(Project, 'district')} = %s AND {p}.{column(Project, 'edition')} = %s "
+        f"AND ({p}.{q('id')} = %s OR {p}.{column(Project, 'state')} NOT IN ({', '.join(['%s'] * released)})) "
+        f"GROUP BY {b}.{column(BudgetLine, 'category')}"
+    )
+
+
+def _decimal(value: Any) -> Decimal:
+    if value is None:
+        return Decimal("0")
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
+
+
+# --- Who hears of a transition -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user_id: int
+    email: str
+    is_active: bool
+    wants_mail_now: bool
+    tags: frozenset[str]
+
+
+def _holder_selects(kind: str, tag: str) -> list[str]:
+    """SELECTs of (user id, tag) for the holders of a role of ``kind`` over a district on a day,
+    acting officials included (a district role's delegates, while the delegator holds it).
+    Parameters: ``_holder_params``."""
+    m = "m" + tag
+    valid = (
+        f"({m}.{column(RoleMembership, 'valid_from')} IS NULL OR {m}.{column(RoleMembership, 'valid_from')} <= %s)"
+        f" AND ({m}.{column(RoleMembership, 'valid_until')} IS NULL"
+        f" OR {m}.{column(RoleMembership, 'valid_until')} >= %s)"
+    )
+    area = ""
+    if kind == AreaKind.DISTRICT:
+        area = f" AND {m}.{column(RoleMembership, 'district')} = %s"
+    elif kind == AreaKind.PROVINCE:
+        area = f" AND {m}.{column(RoleMembership, 'province')} = %s"
+    elif kind == AreaKind.REGION:
+        regions = InspectionRegion.provinces.through
+        area = (
+            f" AND {m}.{column(RoleMembership, 'region')} IN (SELECT {q('inspectionregion_id')} "
+            f"FROM {q(regions._meta.db_table)} WHERE {q('province_id')} = %s)"
+        )
+    members_from = (
+        f"FROM {table(RoleMembership)} {m} WHERE {m}.{column(RoleMembership, 'role')} = %s{area} AND {valid}"
+    )
+    user = f"{m}.{column(RoleMembership, 'user')}"
+    selects = [f"SELECT {user} AS uid, '{tag}' AS tag {members_from}"]
+    if kind == AreaKind.DISTRICT:
+        dl = "d" + tag
+        selects.append(
+            f"SELECT {dl}.{column(Delegation, 'delegate')} AS uid, '{tag}' AS tag FROM {table(Delegation)} {dl} "
+            f"WHERE {dl}.{column(Delegation, 'role')} = %s AND {dl}.{column(Delegation, 'district')} = %s "
+            f"AND {dl}.{column(Delegation, 'starts_on')} <= %s AND {dl}.{column(Delegation, 'ends_on')} >= %s "
+            f"AND {dl}.{column(Delegation, 'revoked_at')} IS NULL "
+            f"AND {dl}.{column(Delegation, 'delegator')} IN (SELECT {user} {members_from})"
+        )
+    return selects
+
+
+def _holder_params(role: str, district: District, day: Any) -> list[Any]:
+    kind = ROLE_AREA_KIND[role]
+    area: list[Any] = []
+    if kind == AreaKind.DISTRICT:
+        area = [district.code]
+    elif kind in (AreaKind.PROVINCE, AreaKind.REGION):
+        area = [district.province_id]
+    members = [role, *area, day, day]
+    if kind == AreaKind.DISTRICT:
+        return [*members, role, district.code, day, day, *members]
+    return members
+
+
+@functools.cache
+def _recipients_sql(vendor: str, kinds: tuple[tuple[str, str], ...], users: int) -> str:
+    from notifications.models import NotificationPreference
+
+    selects: list[str] = []
+    for tag, kind in kinds:
+        selects += _holder_selects(kind, tag)
+    selects += ["SELECT CAST(%s AS INTEGER) AS uid, 'u' AS tag"] * users
+    user_model = Delegation._meta.get_field("delegator").related_model
+    u, pref = "u", "np"
+    return (
+        f"SELECT h.uid, h.tag, {u}.{q('email')}, {u}.{q('is_active')}, "
+        f"EXISTS (SELECT 1 FROM {table(NotificationPreference)} {pref} "
+        f"WHERE {pref}.{column(NotificationPreference, 'user')} = {u}.{q('id')} "
+        f"AND {pref}.{column(NotificationPreference, 'email_mode')} = %s) "
+        f"FROM ({' UNION ALL '.join(selects)}) h "
+        f"JOIN {table(user_model)} {u} ON {u}.{q('id')} = h.uid"  # type: ignore[arg-type]
+    )
+
+
+def recipients(
+    district: District, day: datetime.date, *, roles: dict[str, str], user_ids: Iterable[int] = ()
+) -> list[Recipient]:
+    """Everyone who holds one of ``roles`` (``{tag: role}``) over the district on ``day``, and
+    ``user_ids`` (tag ``"u"``), with their address and whether they want e-mail at once: one
+    statement, whatever the number of people."""
+    from notifications.models import EmailMode
+
+    today = _day(day)
+    users = list(user_ids)
+    if not roles and not users:
+        return []
+    kinds = tuple((tag, ROLE_AREA_KIND[role]) for tag, role in roles.items())
+    params: list[Any] = [EmailMode.IMMEDIATE]
+    for role in roles.values():
+        params += _holder_params(role, district, today)
+    params += users
+    found: dict[int, dict[str, Any]] = {}
+    for uid, tag, email, active, mails in rows(_recipients_sql(db().vendor, kinds, len(users)), params):
+        entry = found.setdefault(
+            uid, {"email": email or "", "active": bool(active), "mails": bool(mails), "tags": set()}
+        )
+        entry["tags"].add(tag)
+    return [
+        Recipient(uid, v["email"], v["active"], v["mails"], frozenset(v["tags"]))
+        for uid, v in sorted(found.items())
+    ]
+
+
+# --- Writes ---------------------------------------------------------------------------------
+
+
+def _writable(model: type[models.Model]) -> tuple[models.Field[Any, Any], ...]:
+    return tuple(
+        f
+        for f in model._meta.concrete_fields
+        if not (f.primary_key and isinstance(f, models.AutoField | models.BigAutoField))
+    )
+
+
+@functools.cache
+def _insert_sql(model: type[models.Model], count: int, vendor: str) -> str:
+    fields = _writable(model)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    return (
+        f"INSERT INTO {table(model)} ({', '.join(q(f.column) for f in fields)}) "
+        f"VALUES {', '.join([one] * count)} RETURNING {q(str(model._meta.pk.column))}"
+    )
+
+
+def insert(objs: Sequence[models.Model]) -> None:
+    """INSERT the instances (all of one model) in one statement, as ``bulk_create`` writes them
+    (each field's ``pre_save`` and database preparation), and set their primary keys."""
+    if not objs:
+        return
+    model = type(objs[0])
+    fields = _writable(model)
+    params: list[Any] = []
+    conn = db()
+    for obj in objs:
+        params.extend(f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields)
+    keys = rows(_insert_sql(model, len(objs), conn.vendor), params)
+    for obj, (pk,) in zip(objs, keys, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = conn.alias
+
+
+@functools.cache
+def _update_sql(model: type[models.Model], where: tuple[str, ...], vendor: str) -> str:
+    fields = _writable(model)
+    sets = ", ".join(f"{q(f.column)} = %s" for f in fields if not f.primary_key)
+    conditions = " AND ".join(f"{column(model, name)} = %s" for name in where)
+    return f"UPDATE {table(model)} SET {sets} WHERE {q(str(model._meta.pk.column))} = %s AND {conditions}"
+
+
+def update(obj: models.Model, **where: Any) -> int:
+    """UPDATE every column of ``obj`` as ``save()`` does, where its key and ``where`` match; the
+    number of rows changed (0: the row was not as expected)."""
+    model = type(obj)
+    fields = [f for f in _writable(model) if not f.primary_key]
+    conn = db()
+    params = [f.get_db_prep_save(f.pre_save(obj, False), conn) for f in fields]
+    params += [obj.pk, *where.values()]
+    with conn.cursor() as cursor:
+        cursor.execute(_update_sql(model, tuple(where), conn.vendor), params)
+        return int(cursor.rowcount)
+
+
+def execute(text: str, params: Sequence[Any]) -> int:
+    with db().cursor() as cursor:
+        cursor.execute(text, list(params))
+        return int(cursor.rowcount)
+
+
+# --- The flow's step and the audit chain's head -------------------------------------------------
+
+
+def close_task(
+    task_id: int, *, user_id: int, now: datetime.datetime, owner_was: int | None, take_over: bool
+) -> bool:
+    """Mark the open task done by ``user_id`` (assigned, started and finished as viewflow would),
+    only while it is still open and, unless ``take_over``, nobody's or the user's own; with
+    ``take_over`` only while its owner is still ``owner_was``. False: it changed meanwhile."""
+    at = db().ops.adapt_datetimefield_value(now)
+    if take_over:
+        owner = f"{q('owner_id')} = %s" if owner_was else f"{q('owner_id')} IS NULL"
+        owner_params: list[Any] = [owner_was] if owner_was else []
+        assigned = "%s"
+    else:
+        owner = f"({q('owner_id')} IS NULL OR {q('owner_id')} = %s)"
+        owner_params = [user_id]
+        assigned = f"COALESCE({q('assigned')}, %s)"
+    text = (
+        f"UPDATE {table(Task)} SET {q('status')} = %s, {q('owner_id')} = %s, {q('assigned')} = {assigned}, "
+        f"{q('started')} = %s, {q('finished')} = %s "
+        f"WHERE {q('id')} = %s AND {q('status')} IN (%s, %s, %s) AND {owner}"
+    )
+    return execute(text, [STATUS.DONE, user_id, at, at, at, task_id, *_ACTIVE, *owner_params]) == 1
+
+
+def finish_process(process_id: int, *, now: datetime.datetime) -> None:
+    """The flow reached its end: the process is done (viewflow's ``End`` node)."""
+    from viewflow.workflow.models import Process
+    from viewflow.workflow.status import PROCESS
+
+    at = db().ops.adapt_datetimefield_value(now)
+    execute(
+        f"UPDATE {table(Process)} SET {q('status')} = %s, {q('finished')} = %s WHERE {q('id')} = %s",
+        [PROCESS.DONE, at, process_id],
+    )
+
+
+def advance_chain(chain_key: str) -> tuple[int, str]:
+    """Create or lock the chain's head and take the next sequence number, in one statement.
+
+    Returns the new event's ``chain_seq`` and the hash it follows (``""`` for the first event).
+    The row stays locked (PostgreSQL) or the database stays written (SQLite) until the change
+    commits, so two changes of one chain are numbered one after the other.
+    """
+    head = table(AuditChain)
+    found = rows(
+        f"INSERT INTO {head} ({q('key')}, {q('last_seq')}, {q('last_hash')}) VALUES (%s, 1, '') "
+        f"ON CONFLICT ({q('key')}) DO UPDATE SET {q('last_seq')} = {head}.{q('last_seq')} + 1 "
+        f"RETURNING {q('last_seq')}, {q('last_hash')}",
+        [chain_key],
+    )
+    seq, last_hash = found[0]
+    return int(seq), str(last_hash)
+
+
+def set_chain_hash(chain_key: str, last_hash: str) -> None:
+    execute(
+        f"UPDATE {table(AuditChain)} SET {q('last_hash')} = %s WHERE {q('key')} = %s", [last_hash, chain_key]
+    )
