@@ -12,7 +12,7 @@ What it does, all in this process, bounded in count and time (``--timeout``):
 
 1. sets up its own world: a temporary SQLite database (or ``--database-url``, which must
    name an empty, throwaway database), ``migrate``, then the whole country's areas imported
-   from ``../shared/data/thai-admin/`` (or ``--geography``) with the project's own importer
+   from ``data/thai-admin/`` (or ``--geography``) with the project's own importer
    (``workflow.importers.geography_import``, as ``manage.py import_geography`` does; the
    data is read in place, never copied);
 2. an active edition whose deadline is 35 days away, an inspection region of nine northern
@@ -56,7 +56,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-DEFAULT_GEOGRAPHY = ROOT.parent / "shared" / "data" / "thai-admin"
+DEFAULT_GEOGRAPHY = ROOT / "data" / "thai-admin"
 REGION_PROVINCES = ("50", "51", "52", "53", "54", "55", "56", "57", "58")
 PROVINCIAL_PROVINCE = "30"  # Nakhon Ratchasima: the province with the most districts
 TARGET_MS = 1000.0

@@ -228,10 +228,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
-# Where `seed_demo` looks for the shared geography when no path is given.
-THAI_ADMIN_DATA_DIR = Path(
-    os.environ.get("THAI_ADMIN_DATA_DIR", BASE_DIR.parent / "shared" / "data" / "thai-admin")
-)
+# Where `seed_demo` and the tests find the whole country's geography (shipped in data/thai-admin).
+THAI_ADMIN_DATA_DIR = Path(os.environ.get("THAI_ADMIN_DATA_DIR", BASE_DIR / "data" / "thai-admin"))
 
 # --- The report book (reports/) -----------------------------------------------------------
 # Chromium prints the book (see reports/pdf.py for why). Fonts: Debian's fonts-thai-tlwg

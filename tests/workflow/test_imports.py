@@ -47,8 +47,9 @@ def thai_admin_dir() -> Path:
     directory = Path(settings.THAI_ADMIN_DATA_DIR)
     if not (directory / "sub_districts.csv").is_file():
         pytest.fail(
-            f"The shared Thai administrative data is missing from {directory}: set THAI_ADMIN_DATA_DIR "
-            "to the directory holding provinces.csv, districts.csv and sub_districts.csv."
+            f"The Thai administrative data is missing from {directory}: it ships in data/thai-admin/ "
+            "(or set THAI_ADMIN_DATA_DIR to the directory holding provinces.csv, districts.csv and "
+            "sub_districts.csv)."
         )
     return directory
 
@@ -66,7 +67,7 @@ def db_snapshot() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Small geography files in the shared data's format
+# Small geography files in the shipped data's format
 # ---------------------------------------------------------------------------------------------
 
 STAMP = "2024-10-25 00:52:08.000"
@@ -158,7 +159,7 @@ SUBDISTRICT_NAMES = {
 
 
 def write_geography(directory: Path, data: dict[str, list[dict[str, str]]]) -> Path:
-    """Write the three files like the shared data: quoted codes, extra columns, a BOM on one file."""
+    """Write the three files like the shipped data: quoted codes, extra columns, a BOM on one file."""
     directory.mkdir(parents=True, exist_ok=True)
     for name, header in (
         ("provinces.csv", PROVINCE_HEADER),
