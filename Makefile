@@ -8,7 +8,7 @@ PORT ?= 8000
 # What the browser tests and the report book need from the operating system (Debian).
 SYSTEM_PACKAGES := chromium fonts-thai-tlwg gettext poppler-utils
 
-.PHONY: install system-packages run test lint check serve clean
+.PHONY: install system-packages run test lint check serve clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ lint: install
 test: install system-packages lint
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python -m pytest
+
+# Issue 9's benchmarks: ours (bench/suite.py) and ../shared/bench-peer, on SQLite and on PostgreSQL
+# (127.0.0.1:5432, throwaway databases rmbench and peerbench), printed as one table. About 15 minutes;
+# larger sizes: make bench BENCH_ARGS="--districts 0 --sizes 1,10,100". Prints figures, never fails on them.
+BENCH_ARGS ?=
+bench: install
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache test-artifacts
