@@ -1,6 +1,7 @@
 """Settings, read from the environment with safe local defaults.
 
 DATABASE_URL  default: SQLite file ``db.sqlite3`` in the project folder (WAL, IMMEDIATE)
+DATABASE_POOL_SIZE  PostgreSQL connections pooled per process (default 0: one per request)
 REDIS_URL     optional: channels-redis; without it the in-memory channel layer
 SECRET_KEY    required when DEBUG is off
 DEBUG         "1"/"true" to enable (default on for local use, off when CI=true)
@@ -123,6 +124,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Tests use a file too (one per test process), so threads and live servers see real locking.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
+# PostgreSQL: a pool of this many connections per process (psycopg's pool, as Django advises
+# under ASGI instead of persistent connections); 0 (the default): a connection per request.
+DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "0"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_SIZE > 0:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_SIZE,
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
