@@ -16,11 +16,14 @@ Messages on the layer (``type`` names the consumer's handler) and what the socke
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import os
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 
 from .models import Notification
@@ -35,11 +38,48 @@ def group_for(user_id: Any) -> str:
     return f"user.{int(user_id)}"
 
 
-def notification_payload(notification: Notification) -> dict[str, Any]:
-    """The notice as the socket and the REST API show it (the same keys in both)."""
+@functools.cache
+def _payload_serializer() -> Any:
+    """One serializer, its fields bound once: building them is most of a small push's cost."""
     from .serializers import NotificationSerializer
 
-    return dict(NotificationSerializer(notification).data)
+    return NotificationSerializer()
+
+
+def notification_payload(notification: Notification) -> dict[str, Any]:
+    """The notice as the socket and the REST API show it (the same keys in both)."""
+    return dict(_payload_serializer().to_representation(notification))
+
+
+def _on_server_loop() -> bool:
+    """Whether this thread runs sync code for an ASGI server (or is itself in an event loop):
+    then ``async_to_sync`` hands the push to that loop, as it always has."""
+    try:
+        asyncio.get_running_loop()
+        return True
+    except RuntimeError:
+        pass
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    pid = getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None)
+    return loop is not None and pid == os.getpid() and loop.is_running()
+
+
+_loop_lock = threading.Lock()
+_loop: tuple[asyncio.AbstractEventLoop, threading.Thread, int] | None = None
+
+
+def _push_loop() -> asyncio.AbstractEventLoop:
+    """One event loop per process, in a daemon thread, for pushes from plain sync code
+    (management commands, timers, scripts). ``async_to_sync`` would start a new thread and a
+    new loop for every push (milliseconds each, and a new Redis connection every time)."""
+    global _loop
+    with _loop_lock:
+        if _loop is None or _loop[2] != os.getpid() or not _loop[1].is_alive():
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(target=loop.run_forever, name="websocket-push", daemon=True)
+            thread.start()
+            _loop = (loop, thread, os.getpid())
+        return _loop[0]
 
 
 async def _send_all(layer: Any, messages: Sequence[tuple[str, dict[str, Any]]]) -> int:
@@ -66,7 +106,9 @@ def send(messages: Sequence[tuple[str, dict[str, Any]]]) -> int:
         return await asyncio.wait_for(_send_all(layer, messages), timeout=PUSH_TIMEOUT_SECONDS)
 
     try:
-        return int(async_to_sync(run)())
+        if _on_server_loop():
+            return int(async_to_sync(run)())
+        return int(asyncio.run_coroutine_threadsafe(run(), _push_loop()).result(PUSH_TIMEOUT_SECONDS + 1))
     except Exception:
         logger.warning(
             "websocket push failed; %d message(s) dropped (clients catch up from the database)",
@@ -90,10 +132,8 @@ def push_notifications(notifications: Iterable[Notification]) -> int:
     id and time of their own row; every socket receives it and keeps only its own entry. One
     notice to a thousand people is then one message, not a thousand.
     """
-    from .serializers import NotificationSerializer
-
     rows = list(notifications)
-    payloads = NotificationSerializer(rows, many=True).data  # serialised once, not per row
+    payloads = [_payload_serializer().to_representation(row) for row in rows]
     alike: dict[tuple[Any, ...], list[tuple[Notification, dict[str, Any]]]] = {}
     for row, payload in zip(rows, payloads, strict=True):
         common = tuple((k, v) for k, v in sorted(dict(payload).items()) if k not in PER_RECIPIENT)
