@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import itertools
 import json
+import operator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+from json.scanner import c_make_scanner  # type: ignore[attr-defined]
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from . import sql
@@ -148,48 +155,255 @@ class Break:
     reason: str
 
 
+# What the verification reads of each event: its key and hash, then the hashed fields in order.
+_ROW_FIELDS = ("id", "hash", *HASHED_FIELDS)
+_CHAIN, _SEQ, _PREV = 2, 2 + HASHED_FIELDS.index("chain_seq"), 2 + HASHED_FIELDS.index("prev_hash")
+_CHUNK = 5000
+_JSON_FIELDS = frozenset({"rule_results", "budget", "payload"})
+# ``canonical``'s json.dumps, built once. Its keys are sorted: the text is this template with
+# each value's JSON in its place.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_SORTED = tuple(sorted(HASHED_FIELDS))
+_TEMPLATE = "{" + ",".join(f"{_ENCODER.encode(name)}:%s" for name in _SORTED) + "}"
+_IN_TEMPLATE_ORDER = operator.itemgetter(*(2 + HASHED_FIELDS.index(name) for name in _SORTED))
+
+
+def _generic(value: Any) -> str:
+    return _ENCODER.encode(_jsonable(value))
+
+
+_NO_OFFSET = datetime.timedelta(0)
+
+
+def _datetime_text(value: Any) -> str:
+    """``_jsonable`` of a datetime, as JSON, by ``isoformat`` (the same text for four-digit years:
+    "YYYY-MM-DDTHH:MM:SS.ffffff" then the offset, which is "+00:00" in UTC)."""
+    if isinstance(value, datetime.datetime):
+        utc = value if value.utcoffset() == _NO_OFFSET else value.astimezone(datetime.UTC)
+        if utc.year >= 1000:
+            return '"' + utc.isoformat(timespec="microseconds")[:26] + 'Z"'
+    return _generic(value)
+
+
+_LITERAL = {None: "null", True: "true", False: "false"}.__getitem__
+# The JSON of a value of each type, as the encoder writes it inside ``canonical`` (C functions
+# but for datetimes); any other type goes through ``_jsonable`` and the encoder itself.
+_BY_TYPE: dict[type, Callable[[Any], str]] = {
+    str: encode_basestring,
+    int: int.__repr__,
+    bool: _LITERAL,
+    type(None): _LITERAL,
+    datetime.datetime: _datetime_text,
+}
+
+
+def _fragment(value: Any) -> str:
+    return _BY_TYPE.get(type(value), _generic)(value)
+
+
+_DUMP = c_make_encoder(None, _ENCODER.default, encode_basestring, None, ":", ",", True, False, True)
+_SCAN = c_make_scanner(json.JSONDecoder())
+
+
+def _json_dump(value: Any) -> str:
+    """``_ENCODER.encode(value)`` of a parsed JSON value (acyclic: no circular check to make)."""
+    return "".join(_DUMP(value, 0))
+
+
+class _JsonTexts(dict[Any, str]):
+    """The canonical JSON of a JSON column's stored text, parsed as the field parses it
+    (``from_db_value``). ``_jsonable`` leaves parsed JSON as it is (str keys, lists), so it is
+    dumped directly. Texts repeat (rule results, empty payloads): each is parsed once."""
+
+    def __init__(self, convert: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, stored: Any) -> str:
+        if len(self) >= 100_000:
+            self.clear()
+        value: Any
+        try:
+            # json.loads without its wrappers, for a text that is one JSON value and nothing else.
+            value, end = _SCAN(stored, 0)
+            if end != len(stored):
+                raise ValueError(stored)
+        except (StopIteration, ValueError, TypeError):
+            value = self.convert(stored)  # the field's own parsing (None, errors, whitespace)
+            text = _generic(value)
+        else:
+            text = _json_dump(value)
+        self[stored] = text
+        return text
+
+
+def _converting(
+    converters: list[Callable[..., Any]], expression: Any, connection: Any
+) -> Callable[[Any], str]:
+    def fragment(value: Any) -> str:
+        for convert in converters:
+            value = convert(value, expression, connection)
+        return _fragment(value)
+
+    return fragment
+
+
+class _Hasher:
+    """``compute_hash`` of an event from the row the database returns for ``_ROW_FIELDS``.
+
+    The values are converted as the ORM converts them for an instance (the compiler's own
+    converters, column by column), then written as ``canonical`` writes them: the same bytes,
+    without a model instance, a dict or a parse of the same JSON text twice.
+    """
+
+    def __init__(self, compiler: Any) -> None:
+        connection = compiler.connection
+        self.column: list[Callable[[type], Callable[[Any], str]]] = []
+        converters = compiler.get_converters([col for col, _, _ in compiler.select[: len(_ROW_FIELDS)]])
+        for name in _SORTED:
+            position = 2 + HASHED_FIELDS.index(name)
+            convs, expression = converters.get(position, ([], None))
+            self.column.append(self._chooser(name, convs, expression, connection))
+        self.plans: dict[tuple[type, ...], tuple[Callable[[Any], str], ...]] = {}
+
+    @staticmethod
+    def _chooser(
+        name: str, convs: list[Callable[..., Any]], expression: Any, connection: Any
+    ) -> Callable[[type], Callable[[Any], str]]:
+        if not convs:
+            return lambda kind: _BY_TYPE.get(kind, _generic)
+        converting = _converting(convs, expression, connection)
+        field: Any = AuditEvent._meta.get_field(name)
+        if name in _JSON_FIELDS and convs == [field.from_db_value] and field.decoder is None:
+            texts = _JsonTexts(lambda stored: field.from_db_value(stored, expression, connection))
+            return lambda kind: texts.__getitem__ if kind in (str, type(None)) else converting
+        if (
+            convs == [getattr(connection.ops, "convert_datetimefield_value", None)]
+            and connection.vendor == "sqlite"
+            and settings.USE_TZ
+            and connection.timezone is datetime.UTC
+        ):
+            # SQLite's driver gives a naive datetime; the converter makes it aware in UTC
+            # (``make_aware``, a ``replace``), which ``_jsonable`` writes with the same digits.
+            def naive_utc(value: Any) -> str:
+                if type(value) is datetime.datetime and value.tzinfo is None and value.year >= 1000:
+                    return '"' + value.isoformat(timespec="microseconds") + 'Z"'
+                return converting(value)
+
+            return lambda kind: naive_utc
+        if convs == [connection.ops.convert_booleanfield_value]:
+            # bool(value) if value in (1, 0) else value: nothing to do for a boolean or None.
+            return lambda kind: _LITERAL if kind in (bool, type(None)) else converting
+        return lambda kind: converting
+
+    def __call__(self, row: Sequence[Any]) -> str:
+        values = _IN_TEMPLATE_ORDER(row)
+        kinds = tuple(map(type, values))
+        plan = self.plans.get(kinds)
+        if plan is None:
+            plan = self.plans[kinds] = tuple(
+                choose(kind) for choose, kind in zip(self.column, kinds, strict=True)
+            )
+        text = _TEMPLATE % tuple(map(operator.call, plan, values))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _event_rows(events: QuerySet[AuditEvent]) -> tuple[Iterator[tuple[Any, ...]], _Hasher]:
+    """Stream ``_ROW_FIELDS`` of the events (as the database returns them, in the queryset's
+    order, a chunk at a time) and the hasher of such rows."""
+    query = events.values_list(*_ROW_FIELDS)
+    compiler = query.query.get_compiler(using=query.db)
+    sql, params = compiler.as_sql()
+    hasher = _Hasher(compiler)
+    # id, hash, chain, chain_seq and prev_hash are compared as they are: no backend converts them.
+    converted = {pos for pos in compiler.get_converters([c for c, _, _ in compiler.select])}
+    if converted & {0, 1, _CHAIN, _SEQ, _PREV}:
+        raise NotImplementedError("audit verification expects unconverted keys and hashes")
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        with compiler.connection.chunked_cursor() as cursor:
+            cursor.execute(sql, params)
+            while chunk := cursor.fetchmany(_CHUNK):
+                yield from chunk
+
+    return rows(), hasher
+
+
+def hash_rows(events: QuerySet[AuditEvent]) -> Iterator[tuple[int, str, str]]:
+    """(id, stored hash, recomputed hash) of each event, by the path ``verify`` takes."""
+    rows, hasher = _event_rows(events)
+    for row in rows:
+        yield row[0], row[1], hasher(row)
+
+
 def verify(*, district_code: str | None = None) -> list[Break]:
-    """Recompute every chain (or one district's); return the first break of each chain."""
-    chains = AuditChain.objects.all().order_by("key")
+    """Recompute every chain (or one district's); return the first break of each chain.
+
+    Two queries whatever the number of chains: the heads, then every event ordered by chain and
+    sequence, streamed and hashed from the row's values (``_Hasher``), without model instances.
+    """
+    heads = AuditChain.objects.order_by("key")
+    events = AuditEvent.objects.all()
     if district_code:
-        chains = chains.filter(key=district_code)
+        heads = heads.filter(key=district_code)
+        events = events.filter(chain=district_code)
+    head_rows = list(heads.values_list("key", "last_seq", "last_hash"))
+    known = {key: (last_seq, last_hash) for key, last_seq, last_hash in head_rows}
+    found: dict[str, Break | None] = {}
+    first_orphan: tuple[Any, ...] | None = None
+    rows, hasher = _event_rows(events.order_by("chain", "chain_seq"))
+    for key, group in itertools.groupby(rows, key=operator.itemgetter(_CHAIN)):
+        head = known.get(key)
+        if head is None:
+            # Events whose chain head is missing altogether: the first of them by id.
+            first = min(group, key=operator.itemgetter(0))
+            if first_orphan is None or first[0] < first_orphan[0]:
+                first_orphan = first
+        else:
+            found[key] = _check_rows(key, head[0], head[1], group, hasher)
     breaks: list[Break] = []
-    for head in chains:
-        found = _verify_chain(head)
-        if found is not None:
-            breaks.append(found)
-    # Events whose chain head is missing altogether.
-    orphan = AuditEvent.objects.exclude(chain__in=AuditChain.objects.values("key"))
-    if district_code:
-        orphan = orphan.filter(chain=district_code)
-    first_orphan = orphan.order_by("id").first()
+    for key, last_seq, last_hash in head_rows:
+        brk = found[key] if key in found else _check_rows(key, last_seq, last_hash, (), hasher)
+        if brk is not None:
+            breaks.append(brk)
     if first_orphan is not None:
-        breaks.append(
-            Break(first_orphan.pk, first_orphan.chain, first_orphan.chain_seq, "chain head missing")
-        )
+        breaks.append(Break(first_orphan[0], first_orphan[_CHAIN], first_orphan[_SEQ], "chain head missing"))
     return breaks
 
 
 def _verify_chain(head: AuditChain) -> Break | None:
+    rows, hasher = _event_rows(AuditEvent.objects.filter(chain=head.key).order_by("chain_seq"))
+    return _check_rows(head.key, head.last_seq, head.last_hash, rows, hasher)
+
+
+def _check_rows(
+    key: str,
+    head_seq: int,
+    head_hash: str,
+    rows: Iterable[Sequence[Any]],
+    hasher: Callable[[Sequence[Any]], str],
+) -> Break | None:
+    """The first break of one chain, given its head and its events' ``_ROW_FIELDS`` by sequence."""
     expected_prev = GENESIS
     expected_seq = 1
-    last: AuditEvent | None = None
-    for event in AuditEvent.objects.filter(chain=head.key).order_by("chain_seq").iterator(chunk_size=2000):
-        if event.chain_seq != expected_seq:
-            return Break(event.pk, head.key, event.chain_seq, f"sequence gap: expected {expected_seq}")
-        if event.prev_hash != expected_prev:
-            return Break(event.pk, head.key, event.chain_seq, "previous hash does not match")
-        if compute_hash(event) != event.hash:
-            return Break(event.pk, head.key, event.chain_seq, "content does not match its hash")
-        expected_prev = event.hash
+    last: Sequence[Any] | None = None
+    for row in rows:
+        event_id, event_hash, seq = row[0], row[1], row[_SEQ]
+        if seq != expected_seq:
+            return Break(event_id, key, seq, f"sequence gap: expected {expected_seq}")
+        if row[_PREV] != expected_prev:
+            return Break(event_id, key, seq, "previous hash does not match")
+        if hasher(row) != event_hash:
+            return Break(event_id, key, seq, "content does not match its hash")
+        expected_prev = event_hash
         expected_seq += 1
-        last = event
-    last_seq = last.chain_seq if last else 0
-    if head.last_seq != last_seq or (last is not None and head.last_hash != last.hash):
+        last = row
+    last_seq = last[_SEQ] if last is not None else 0
+    if head_seq != last_seq or (last is not None and head_hash != last[1]):
         return Break(
-            last.pk if last else None,
-            head.key,
+            last[0] if last is not None else None,
+            key,
             last_seq,
-            f"chain ends at {last_seq} but its head records {head.last_seq}: events were removed",
+            f"chain ends at {last_seq} but its head records {head_seq}: events were removed",
         )
     return None

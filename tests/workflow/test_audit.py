@@ -441,3 +441,75 @@ def test_a_deleted_last_event_is_caught_by_the_chain_head(trail):
     message = verify_error("--district", "5001")
     assert names_event(message, chain_event("5001", 4)), message
     assert "events were removed" in message
+
+
+# --- The fast verification path hashes exactly as compute_hash does ----------------------------
+
+
+def recomputed() -> dict[int, tuple[str, str]]:
+    """Each event's stored hash and the hash ``verify`` recomputes from its row, by id."""
+    return {pk: (stored, fresh) for pk, stored, fresh in audit.hash_rows(AuditEvent.objects.all())}
+
+
+def test_the_fast_path_and_compute_hash_agree(trail):
+    world = trail
+    with transaction.atomic():
+        # An official acting for another, a national (district-less) event, nested JSON payloads.
+        audit.record(
+            actor=audit.Actor(
+                user=world.officer2, role="district_chief", area_code="5001", acting_for=world.chief
+            ),
+            action="comment",
+            object_type="project",
+            object_id=7,
+            district=None,
+            comment='แทน "หัวหน้า" \\ ✓\n\ttab',
+            is_late=True,
+            rule_results=[
+                {"code": "ข้อ", "passed": False, "detail": {"limit": Decimal("1.50"), "n": [1, 2.5]}}
+            ],
+            budget={"z": Decimal("0.10"), "a": {"ก": None, "b": [True, {"y": 1, "x": "ข"}]}},
+            payload={"changed": {"title": {"from": "เดิม", "to": "ใหม่ \u00e9\u001f"}}, "n": -3, "f": 1e-7},
+        )
+        audit.record(actor=audit.Actor(user=None), action="edition_update", object_type="edition", payload={})
+    events = list(AuditEvent.objects.all())
+    assert any(e.acting_for_id for e in events) and any(e.district_id is None for e in events)
+    found = recomputed()
+    assert set(found) == {e.pk for e in events}
+    for event in events:
+        assert found[event.pk] == (event.hash, audit.compute_hash(event))
+    assert audit.verify() == []
+
+
+def test_the_fast_path_and_compute_hash_agree_on_tampered_values(trail):
+    """Odd values the services never write still hash alike (and are caught alike)."""
+    table = AuditEvent._meta.db_table
+    first, second, third = chain_event("5001", 1), chain_event("5001", 2), chain_event("5002", 1)
+    tamper(f"UPDATE {table} SET created_at = %s WHERE id = %s", ["0999-01-02 03:04:05", first.pk])  # noqa: S608
+    reordered = '{"b": 1, "a": [2, {"d": null, "c": "ค"}]}'
+    tamper(f"UPDATE {table} SET payload = %s WHERE id = %s", [reordered, second.pk])  # noqa: S608
+    if connection.vendor == "sqlite":  # text kept as written: spaces around it, escapes, a BOM-less "é"
+        tamper(f"UPDATE {table} SET budget = %s WHERE id = %s", [' {"\\u00e9": 1.0} ', third.pk])  # noqa: S608
+    found = recomputed()
+    for event in AuditEvent.objects.all():
+        assert found[event.pk] == (event.hash, audit.compute_hash(event))
+    assert found[first.pk][0] != found[first.pk][1]
+    reasons = {(b.chain, b.chain_seq, b.reason) for b in audit.verify()}
+    assert ("5001", 1, "content does not match its hash") in reasons
+
+
+def test_verify_reports_events_without_a_chain_head_and_heads_without_events(trail):
+    heads, key = AuditChain._meta.db_table, connection.ops.quote_name("key")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {heads} WHERE {key} = %s", ["5002"])  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {heads} VALUES (%s, %s, %s)",  # noqa: S608
+            ["9999", 3, "f" * 64],
+        )
+    orphan = chain_event("5002", 1)
+    assert audit.verify() == [
+        audit.Break(None, "9999", 0, "chain ends at 0 but its head records 3: events were removed"),
+        audit.Break(orphan.pk, "5002", 1, "chain head missing"),
+    ]
+    assert audit.verify(district_code="5002") == [audit.Break(orphan.pk, "5002", 1, "chain head missing")]
+    assert audit.verify(district_code="5001") == []
