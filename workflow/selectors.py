@@ -134,21 +134,8 @@ def transition_facts(project: Project) -> TransitionFacts:
     inside = project._subdistricts - project._subdistricts_outside  # type: ignore[attr-defined]
     # The rules ask only whether there are subdistricts and whether each is the district's own.
     subdistrict_districts = [project.district_id] * inside + [""] * project._subdistricts_outside  # type: ignore[attr-defined]
-    facts = ProjectFacts(
-        district_code=project.district_id,
-        dimension=project.dimension,
-        dimension_other=project.dimension_other,
-        subdistrict_districts=subdistrict_districts,
-        target_villages=project.target_villages,
-        target_households=project.target_households,
-        start_date=project.start_date,
-        end_date=project.end_date,
-        primary_objective=project.primary_objective,
-        training_kind=project.training_kind,
-        training_target_local=project.training_target_local,
-        line_categories=categories,
-        budget=baht(own),
-        do_checklist=project.do_checklist,
+    facts = project_facts(
+        project, subdistrict_districts=subdistrict_districts, line_categories=categories, budget=baht(own)
     )
     return TransitionFacts(facts=facts, committed_other=baht(other))
 
@@ -232,12 +219,23 @@ def project_budget(project: Project) -> Decimal:
     return baht(sum((line.amount for line in project.budget_lines.all()), ZERO))
 
 
-def project_facts(project: Project) -> ProjectFacts:
+def project_facts(
+    project: Project,
+    *,
+    subdistrict_districts: list[str] | None = None,
+    line_categories: list[str] | None = None,
+    budget: Decimal | None = None,
+) -> ProjectFacts:
+    """The rules' view of a saved project; what the caller already read is not read again."""
+    if subdistrict_districts is None:
+        subdistrict_districts = [s.district_id for s in project.subdistricts.all()]
+    if line_categories is None:
+        line_categories = [line.category for line in project.budget_lines.all()]
     return ProjectFacts(
         district_code=project.district_id,
         dimension=project.dimension,
         dimension_other=project.dimension_other,
-        subdistrict_districts=[s.district_id for s in project.subdistricts.all()],
+        subdistrict_districts=subdistrict_districts,
         target_villages=project.target_villages,
         target_households=project.target_households,
         start_date=project.start_date,
@@ -245,8 +243,8 @@ def project_facts(project: Project) -> ProjectFacts:
         primary_objective=project.primary_objective,
         training_kind=project.training_kind,
         training_target_local=project.training_target_local,
-        line_categories=[line.category for line in project.budget_lines.all()],
-        budget=project_budget(project),
+        line_categories=line_categories,
+        budget=project_budget(project) if budget is None else budget,
         do_checklist=project.do_checklist,
     )
 
