@@ -49,7 +49,7 @@ test: install system-packages lint
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python -m pytest
 
-# Issue 9's benchmarks: ours (bench/suite.py) and ../shared/bench-peer, on SQLite and on PostgreSQL
+# Issue 9's benchmarks: ours (bench/suite.py) and the stock-viewflow peer (bench-peer beside this repository), on SQLite and on PostgreSQL
 # (127.0.0.1:5432, throwaway databases rmbench and peerbench), printed as one table. About 15 minutes;
 # larger sizes: make bench BENCH_ARGS="--districts 0 --sizes 1,10,100". Prints figures, never fails on them.
 BENCH_ARGS ?=
