@@ -24,9 +24,6 @@ from . import push, selectors
 from .email import send_immediate
 from .models import EmailMode, Kind, Notification, NotificationPreference
 
-# Notices written per INSERT (a statement's parameters stay well under SQLite's limit).
-INSERT_BATCH = 500
-
 
 @dataclass
 class Draft:
@@ -68,8 +65,7 @@ def deliver(
         )
         for d in drafts
     ]
-    for start in range(0, len(rows), INSERT_BATCH):
-        sql.insert(rows[start : start + INSERT_BATCH])
+    sql.insert(rows)
     recipient_ids = [d.recipient_id for d in drafts]
     if addresses is None:
         addresses = dict(

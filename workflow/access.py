@@ -149,24 +149,6 @@ def memberships_valid_on(day: datetime.date) -> Q:
     )
 
 
-def _grant_of(membership: RoleMembership, acting_for: Any = None) -> Grant:
-    region_provinces: frozenset[str] = frozenset()
-    province_code = membership.province_id
-    if membership.region_id is not None:
-        region_provinces = frozenset(p.code for p in membership.region.provinces.all())  # type: ignore[union-attr]
-    return Grant(
-        role=membership.role,
-        area_kind=membership.area_kind,
-        area_code=membership.area_code,
-        district_code=membership.district_id,
-        province_code=province_code,
-        region_code=membership.region_id,
-        region_provinces=region_provinces,
-        acting_for_id=acting_for.pk if acting_for is not None else None,
-        acting_for=acting_for,
-    )
-
-
 def principal_for(user: Any, *, on: datetime.date | None = None) -> Principal:
     """The user's grants valid on ``on`` (default today), cached on the user object.
 

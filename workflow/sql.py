@@ -466,21 +466,26 @@ def _insert_sql(model: type[models.Model], count: int, vendor: str) -> str:
 
 
 def insert(objs: Sequence[models.Model]) -> None:
-    """INSERT the instances (all of one model) in one statement, as ``bulk_create`` writes them
-    (each field's ``pre_save`` and database preparation), and set their primary keys."""
+    """INSERT the instances (all of one model) as ``bulk_create`` writes them (each field's
+    ``pre_save`` and database preparation; one statement, or as few as the backend's parameter
+    limit allows), and set their primary keys."""
     if not objs:
         return
     model = type(objs[0])
     fields = _writable(model)
-    params: list[Any] = []
     conn = db()
-    for obj in objs:
-        params.extend(f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields)
-    keys = rows(_insert_sql(model, len(objs), conn.vendor), params)
-    for obj, (pk,) in zip(objs, keys, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = conn.alias
+    # As many rows per statement as the backend takes parameters (SQLite's limit), as bulk_create.
+    size = max(1, conn.ops.bulk_batch_size(list(fields), objs))
+    for start in range(0, len(objs), size):
+        batch = objs[start : start + size]
+        params: list[Any] = []
+        for obj in batch:
+            params.extend(f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields)
+        keys = rows(_insert_sql(model, len(batch), conn.vendor), params)
+        for obj, (pk,) in zip(batch, keys, strict=True):
+            obj.pk = pk
+            obj._state.adding = False
+            obj._state.db = conn.alias
 
 
 @functools.cache

@@ -75,9 +75,8 @@ ACTION_LABELS: dict[str, Any] = {
     "evidence_add": gettext_lazy("Added a file"),
 }
 
-# The button (and page title), help and success message of each transition, and which end a
+# The help and success message of each transition (its button and title: ``_action_label``), and which end a
 # project (styled as such, and confirmed before they post): from ``workflow.transitions``.
-TRANSITION_LABELS: dict[str, Any] = {a: transitions.first(a).label for a in transitions.PROJECT_ACTIONS}
 TRANSITION_HELP: dict[str, Any] = {a: transitions.first(a).help for a in transitions.PROJECT_ACTIONS}
 SUCCESS_MESSAGES: dict[str, Any] = {a: transitions.first(a).success for a in transitions.PROJECT_ACTIONS}
 DANGEROUS = frozenset(t.action for t in transitions.TRANSITIONS if t.ends and t.per_project)

@@ -288,18 +288,25 @@ def _apply(project: Project, data: ProjectInput, subdistricts: list[Subdistrict]
         after_lines = [(line.description, line.category, Decimal(line.amount)) for line in data.budget_lines]
         if before_lines != after_lines:
             project.budget_lines.all().delete()
-            BudgetLine.objects.bulk_create(
-                BudgetLine(
-                    project=project,
-                    position=i,
-                    description=line.description,
-                    category=line.category,
-                    amount=Decimal(line.amount),
-                )
-                for i, line in enumerate(data.budget_lines)
-            )
+            sql.insert(_line_rows(BudgetLine, project, data.budget_lines))
             changed.append("budget_lines")
     return sorted(set(changed))
+
+
+def _line_rows(
+    model: type[BudgetLine] | type[SpendLine], project: Project, lines: Sequence[LineInput]
+) -> list[Any]:
+    """The budget or spend lines as rows of ``model``, in the order given."""
+    return [
+        model(
+            project=project,
+            position=i,
+            description=line.description,
+            category=line.category,
+            amount=Decimal(line.amount),
+        )
+        for i, line in enumerate(lines)
+    ]
 
 
 def _budget_snapshot(district_code: str, edition: Edition) -> dict[str, str]:
@@ -577,18 +584,7 @@ def project_implement(
         raise InvalidInput(errors)
     if locked._has_spend_lines:  # type: ignore[attr-defined]  # read with the project
         locked.spend_lines.all().delete()
-    sql.insert(
-        [
-            SpendLine(
-                project=locked,
-                position=i,
-                description=line.description,
-                category=line.category,
-                amount=Decimal(line.amount),
-            )
-            for i, line in enumerate(record.spend_lines)
-        ]
-    )
+    sql.insert(_line_rows(SpendLine, locked, record.spend_lines))
     locked.activities_done = record.activities_done
     locked.villages_reached = record.villages_reached
     locked.households_reached = record.households_reached
