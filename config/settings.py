@@ -2,6 +2,9 @@
 
 DATABASE_URL  default: SQLite file ``db.sqlite3`` in the project folder (WAL, IMMEDIATE)
 DATABASE_POOL_SIZE  PostgreSQL connections pooled per process (default 0: one per request)
+DATABASE_PREPARE_THRESHOLD  PostgreSQL: the hot path's fixed statements are prepared once a
+              connection has run one this many times (default 5; "off": never, for poolers
+              that cannot keep prepared statements)
 REDIS_URL     optional: channels-redis; without it the in-memory channel layer
 SECRET_KEY    required when DEBUG is off
 DEBUG         "1"/"true" to enable (default on for local use, off when CI=true)
@@ -133,6 +136,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABAS
         "max_size": DATABASE_POOL_SIZE,
         "timeout": 10,
     }
+# PostgreSQL: ``workflow.sql``'s fixed statements bind on the server and are prepared after this
+# many runs on one connection (psycopg's ``prepare_threshold``; Django's own queries bind on the
+# client and are never prepared). "off" turns it off.
+_prepare = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5").strip().lower()
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and _prepare not in ("off", "none", ""):
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = int(_prepare)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -16,11 +16,13 @@ Messages on the layer (``type`` names the consumer's handler) and what the socke
 from __future__ import annotations
 
 import asyncio
+import atexit
+import concurrent.futures
 import functools
 import logging
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from asgiref.sync import SyncToAsync, async_to_sync
@@ -75,6 +77,8 @@ def _push_loop() -> asyncio.AbstractEventLoop:
     global _loop
     with _loop_lock:
         if _loop is None or _loop[2] != os.getpid() or not _loop[1].is_alive():
+            global _order
+            _order = None  # its lock belonged to the old loop
             loop = asyncio.new_event_loop()
             thread = threading.Thread(target=loop.run_forever, name="websocket-push", daemon=True)
             thread.start()
@@ -91,7 +95,8 @@ async def _send_all(layer: Any, messages: Sequence[tuple[str, dict[str, Any]]]) 
 
 
 def send(messages: Sequence[tuple[str, dict[str, Any]]]) -> int:
-    """Send each ``(group, message)``; return how many went out. Never raises.
+    """Send each ``(group, message)``; return how many went out (from plain sync code: how many
+    were handed to the push loop, which sends them in order). Never raises.
 
     The first failure stops the batch: when the layer is down every further push would fail
     too (each after its own timeout).
@@ -108,14 +113,63 @@ def send(messages: Sequence[tuple[str, dict[str, Any]]]) -> int:
     try:
         if _on_server_loop():
             return int(async_to_sync(run)())
-        return int(asyncio.run_coroutine_threadsafe(run(), _push_loop()).result(PUSH_TIMEOUT_SECONDS + 1))
+        # Plain sync code hands the batch to the process's push loop and goes on: waiting for
+        # the layer cost a thread switch each way on every transition. The loop sends the
+        # batches in the order they came (one at a time, see ``_in_order``); ``flush`` waits.
+        future = asyncio.run_coroutine_threadsafe(_in_order(run), _push_loop())
+        with _pending_lock:
+            _pending.add(future)
+        future.add_done_callback(functools.partial(_sent, count=len(messages)))
+        return len(messages)
     except Exception:
-        logger.warning(
-            "websocket push failed; %d message(s) dropped (clients catch up from the database)",
-            len(messages),
-            exc_info=True,
-        )
+        _dropped(len(messages))
         return 0
+
+
+def _dropped(count: int) -> None:
+    logger.warning(
+        "websocket push failed; %d message(s) dropped (clients catch up from the database)",
+        count,
+        exc_info=True,
+    )
+
+
+_pending: set[concurrent.futures.Future[int]] = set()
+_pending_lock = threading.Lock()
+_order: asyncio.Lock | None = None
+
+
+async def _in_order(run: Callable[[], Awaitable[int]]) -> int:
+    """Run the batches one after another on the push loop, in the order they were handed over."""
+    global _order
+    if _order is None:
+        _order = asyncio.Lock()
+    async with _order:
+        return await run()
+
+
+def _sent(future: concurrent.futures.Future[int], *, count: int) -> None:
+    with _pending_lock:
+        _pending.discard(future)
+    if future.cancelled():
+        return
+    error = future.exception()
+    if error is not None:
+        try:
+            raise error
+        except Exception:
+            _dropped(count)
+
+
+def flush(timeout: float = PUSH_TIMEOUT_SECONDS + 1) -> None:
+    """Wait until the pushes handed to the push loop have gone out (or failed, or timed out)."""
+    with _pending_lock:
+        waiting = list(_pending)
+    if waiting:
+        concurrent.futures.wait(waiting, timeout=timeout)
+
+
+atexit.register(flush)  # a command that ends right after a transition still sends its pushes
 
 
 # Every socket also listens here: one message carries a notice sent to many people at once.

@@ -106,14 +106,26 @@ def record(
     rule_results: list[dict[str, Any]] | None = None,
     budget: dict[str, Any] | None = None,
     payload: dict[str, Any] | None = None,
+    chain_head: sql.ChainHead | None = None,
 ) -> AuditEvent:
-    """Append one event. Must run inside the transaction of the change it records."""
+    """Append one event. Must run inside the transaction of the change it records.
+
+    ``chain_head``: the chain's head as the change's own statement already advanced it
+    (``sql.update_advancing_chain``); without it the head is advanced here.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must run inside the change's transaction")
     if project is not None and district is None:
         district = project.district
     chain_key = district.code if district is not None else NATIONAL_CHAIN
-    chain_seq, prev_hash = sql.advance_chain(chain_key)
+    if chain_head is None:
+        chain_seq, prev_hash = sql.advance_chain(chain_key)
+    else:
+        advanced_key, chain_seq, prev_hash = chain_head
+        if advanced_key != chain_key:
+            raise RuntimeError(
+                f"the head of chain {advanced_key} was advanced for an event of chain {chain_key}"
+            )
     user = actor.user
     acting_for = actor.acting_for
     event = AuditEvent(
@@ -142,8 +154,7 @@ def record(
         prev_hash=prev_hash or GENESIS,
     )
     event.hash = compute_hash(event)
-    sql.insert([event])
-    sql.set_chain_hash(chain_key, event.hash)
+    sql.append_event(event, chain_key)
     return event
 
 

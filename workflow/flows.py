@@ -187,7 +187,7 @@ def _routes() -> dict[tuple[str, str], tuple[Any, Any]]:
 def step_complete(
     *, project: Project, step: OpenStep, user: Any, overrides_claim: bool = False
 ) -> StepChange:
-    """Complete the project's open step as ``user`` and open the next one, in four statements.
+    """Complete the project's open step as ``user`` and open the next one, in one statement on PostgreSQL (three elsewhere).
 
     The caller (a service) has locked the project row, checked that ``user`` may act, and
     applied the FSM transition inside the same transaction: viewflow's activation machinery
@@ -203,10 +203,6 @@ def step_complete(
     except KeyError:
         raise RuntimeError(f"the flow has no route from {step.step} to {project.state}") from None
     now = timezone.now()
-    if not sql.close_task(
-        step.task_id, user_id=user.pk, now=now, owner_was=step.owner_id, take_over=overrides_claim
-    ):
-        raise StepMoved()
     ends = node.task_type == "END"
     token = Token("start")
     routed = Task(
@@ -228,14 +224,16 @@ def step_complete(
         finished=now if ends else None,
         token=token,
     )
-    sql.insert([routed, following])
-    link = Task.previous.through
-    sql.insert(
-        [
-            link(from_task_id=routed.pk, to_task_id=step.task_id),
-            link(from_task_id=following.pk, to_task_id=routed.pk),
-        ]
-    )
+    if not sql.complete_step(
+        step.task_id,
+        user_id=user.pk,
+        now=now,
+        owner_was=step.owner_id,
+        take_over=overrides_claim,
+        routed=routed,
+        following=following,
+    ):
+        raise StepMoved()
     if ends:
         sql.finish_process(step.process_id, now=now)
     return StepChange(

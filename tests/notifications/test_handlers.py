@@ -272,6 +272,7 @@ def test_a_failed_push_never_fails_the_change(world, monkeypatch, caplog, django
         with django_capture_on_commit_callbacks(execute=True):
             project = f.make_project(world.officer, world.entry)
             svc.project_approve(project=project, acting_user=world.chief)
+        push.flush()  # the push loop tried the layer and gave up
     project.refresh_from_db()
     assert project.state == "approved"
     assert Notification.objects.filter(recipient=world.chief).count() == 1  # there for the catch-up

@@ -137,3 +137,39 @@ def test_the_cost_does_not_grow_with_the_district_its_people_or_the_history(worl
         for c in range(5):
             svc.project_comment(project=busy.pk, acting_user=world.chief, comment=f"ความเห็น {c}")
     assert one() == small
+
+
+def test_a_step_taken_over_between_the_read_and_the_write_changes_nothing(world, monkeypatch):
+    """The task's closing UPDATE is the last word: a step claimed by someone else after the
+    service read it makes the transition a 409 and leaves no trace (on PostgreSQL the close,
+    the new tasks and their links are one statement, the chain's head advanced with the
+    project's UPDATE: all of it is rolled back)."""
+    from viewflow.workflow.models import Task
+
+    from workflow import flows
+    from workflow.errors import ConcurrentChange
+    from workflow.models import AuditChain, AuditEvent
+
+    project = f.make_project(world.officer, world.entry)
+    chief2 = f.user_with("chief-two", Role.DISTRICT_CHIEF, world.d1)
+    real = flows.step_complete
+
+    def claimed_meanwhile(**arguments: Any) -> Any:
+        Task.objects.filter(pk=arguments["step"].task_id).update(owner=chief2, status="ASSIGNED")
+        return real(**arguments)
+
+    monkeypatch.setattr(flows, "step_complete", claimed_meanwhile)
+    tasks, events = Task.objects.count(), AuditEvent.objects.count()
+    head = AuditChain.objects.get(key=world.d1.code)
+    with pytest.raises(ConcurrentChange):
+        svc.project_approve(project=project.pk, acting_user=User.objects.get(pk=world.chief.pk))
+    project.refresh_from_db()
+    assert project.state == State.SELECTED
+    assert (Task.objects.count(), AuditEvent.objects.count()) == (tasks, events)
+    after = AuditChain.objects.get(key=world.d1.code)
+    assert (after.last_seq, after.last_hash) == (head.last_seq, head.last_hash)
+    # the step is still open, now the other chief's, who can approve it
+    monkeypatch.setattr(flows, "step_complete", real)
+    svc.project_approve(project=project.pk, acting_user=User.objects.get(pk=chief2.pk))
+    project.refresh_from_db()
+    assert project.state == State.APPROVED

@@ -492,7 +492,8 @@ def _transition(
         raise IllegalTransition() from None
     project.state_changed_at = timezone.now()
     # As ``ConcurrentTransitionMixin.save`` writes it: only if the state is still the one read.
-    if not sql.update(project, state=from_state):
+    updated, head = sql.update_advancing_chain(project, project.district_id, state=from_state)
+    if not updated:
         raise ConcurrentChange()
     project._update_initial_state()
     if begun.step is None:
@@ -518,6 +519,7 @@ def _transition(
         rule_results=facts.snapshot(project.edition),
         budget=facts.budget_after(project).as_dict(),
         payload=payload or {},
+        chain_head=head,
         context=events.Context(step=change),
     )
     return project
