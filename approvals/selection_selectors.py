@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 
 from workflow import access
 from workflow.errors import NotFound
-from workflow.models import BankEntry, District, Role, Subdistrict
+from workflow.models import BankEntry, District, Edition, Project, Role, Subdistrict
 
 
 def officer_district_codes(user: Any) -> list[str]:
@@ -61,3 +61,16 @@ def bank_entry_for_officer(user: Any, pk: Any) -> BankEntry:
         )
     except (BankEntry.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
+
+
+def taken_entries(edition: Edition | None, entry_ids: list[int]) -> dict[int, Project]:
+    """Of ``entry_ids``, those already selected in ``edition`` by a live project (not rejected or
+    withdrawn): a bank entry is taken once per district and edition. Maps entry id to project."""
+    if edition is None or not entry_ids:
+        return {}
+    projects = (
+        Project.objects.committed()
+        .filter(edition=edition, bank_entry_id__in=entry_ids)
+        .only("pk", "title", "state", "bank_entry_id")
+    )
+    return {project.bank_entry_id: project for project in projects}

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Lookup, Q, QuerySet
+from django.db.models import Count, Exists, F, Lookup, OuterRef, Q, QuerySet
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -154,8 +154,52 @@ INBOX_SORTS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The chief's "submit the district's report" is one act for the whole district (``district_submit``),
+# but the flow keeps one ``submit`` task per reported project. The inbox shows one of them per
+# district and edition: the earliest open one stands for the others.
+SUBMIT_STEP = "submit"
+
+
+def _district_of_project() -> dict[str, Any]:
+    """A filter on tasks: of a project in the outer task's project's district and edition."""
+    return {
+        f"{PROJECT}district_id": OuterRef(f"{PROJECT}district_id"),
+        f"{PROJECT}edition_id": OuterRef(f"{PROJECT}edition_id"),
+    }
+
+
+def _not_first_submit_of_its_district() -> Q:
+    """Submit tasks that another, earlier open submit task of the same district and edition
+    stands for in the inbox."""
+    submit = flows.step_node(SUBMIT_STEP)
+    earlier = Task.objects.filter(flow_task=submit, pk__lt=OuterRef("pk")).filter(open_task())
+    return Q(flow_task=submit) & Q(Exists(earlier.filter(**_district_of_project())))
+
+
+def district_submit_counts(tasks: Iterable[Task]) -> dict[tuple[str, int], int]:
+    """For the submit tasks among ``tasks``: how many reported projects of their district and
+    edition wait for the district's submission (one open submit task each). One query."""
+    keys = {
+        (t.process.projectprocess.project.district_id, t.process.projectprocess.project.edition_id)
+        for t in tasks
+        if flows.step_name(t) == SUBMIT_STEP
+    }
+    if not keys:
+        return {}
+    rows = (
+        Task.objects.filter(flow_task=flows.step_node(SUBMIT_STEP))
+        .filter(open_task())
+        .filter(**{f"{PROJECT}district_id__in": sorted({d for d, _ in keys})})
+        .values_list(f"{PROJECT}district_id", f"{PROJECT}edition_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {(str(d), int(e)): n for d, e, n in rows if (d, e) in keys}
+
+
 def task_inbox(user: Any, filters: InboxFilters | None = None) -> QuerySet[Task]:
-    """The inbox: ``task_list_for`` narrowed by the filters, with each task's ``due_date``.
+    """The inbox: ``task_list_for`` narrowed by the filters, with each task's ``due_date``; one
+    ``submit`` task per district and edition (the district's submission is one act).
 
     ``whole_district`` adds, for a district chief, every open task of their districts' own
     steps (held by anyone or by no one), so that the chief can assign them.
@@ -167,6 +211,7 @@ def task_inbox(user: Any, filters: InboxFilters | None = None) -> QuerySet[Task]
         district_open = _district_queue(principal) & Q(status__in=flows.ACTIVE_STATUSES)
         mine = Q(owner=user, status__in=CLAIMED_STATUSES) | Q(status=STATUS.NEW)
         qs = task_base_queryset().filter(open_task()).filter((_scope(principal) & mine) | district_open)
+    qs = qs.exclude(_not_first_submit_of_its_district())
     qs = qs.annotate(due_date=due_date_expression())
     if filters.step in flows.STEP_ROLE:
         qs = qs.filter(flow_task=flows.step_node(filters.step))

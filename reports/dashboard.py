@@ -4,8 +4,9 @@ watch, each over their own area.
 ``dashboard_for(user, edition=..., province=...)`` is the one selector behind the page, its
 exports and the API. It reads the user's area from ``workflow.access.dashboard_district_q``
 (the whole country for central planners, auditors and admins; the region's provinces for an
-inspector; the province for a provincial officer) and counts programme districts only
-(Bangkok's khet are not DOPA districts).
+inspector; the province for a provincial officer) and counts the edition's Role Model districts
+only (อำเภอต้นแบบ, ``RoleModelDistrict``: the programme runs in the districts designated for the
+edition, never in Bangkok's khet).
 
 Rows are grouped by province when the area is the country or a region, and by district when it
 is one province, or when the user drills down into one of their provinces (``province=``).
@@ -16,15 +17,18 @@ does not grow with the number of districts (about twenty for the whole country):
 * **projects per state**: every project of the edition, by its FSM state;
 * **budget**: committed is the sum of the budget lines of live projects (not rejected or
   withdrawn, ``Project.objects.committed()``), the cap is the edition's cap per district times
-  the programme districts of the group, spent is the sum of the spend lines of live projects;
+  the Role Model districts of the group (the national budget: cap × designated districts),
+  spent is the sum of the spend lines of live projects;
 * **overdue tasks**: open viewflow tasks of live, unfinished projects whose step's due date
   (``workflow.schedule.task_due_date_expression``, as in the inbox and the timers) is before
   today;
-* **books received against expected**: a district is *expected* to send a book when it has at
-  least one live project in the edition (a district that selected nothing, or whose projects
-  were all rejected or withdrawn, has nothing to report); it is *received* when the district
-  has submitted (any version); *late* when its first version came after the deadline;
-  *acknowledged* when the Academic and Planning Division has acknowledged one of its versions;
+* **books received against expected**: every Role Model district of the edition is *expected*
+  to send one book (the guideline: "อำเภอต้นแบบ (Role Model) ทุกแห่งจัดทำหนังสือ … จำนวน ๑ เล่ม");
+  it is *received* when the district has submitted (any version); *late* when its first version
+  came after the deadline; *acknowledged* when the Academic and Planning Division has
+  acknowledged one of its versions;
+* **not started**: Role Model districts without a live project in the edition (nothing
+  selected yet, or every project rejected or withdrawn);
 * **dimensions**: live projects and their budget per development dimension.
 """
 
@@ -93,7 +97,8 @@ class GroupRow:
     """The figures of one province or district (or the total of all rows)."""
 
     area: Area
-    districts: int = 0
+    districts: int = 0  # the edition's Role Model districts in this row
+    started: int = 0  # of which with at least one live project
     states: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATES, 0))
     cap: Decimal = ZERO
     committed: Decimal = ZERO
@@ -126,6 +131,10 @@ class GroupRow:
         return (self.committed * 100 / self.cap).quantize(Decimal("0.1"))
 
     @property
+    def not_started(self) -> int:
+        return max(0, self.districts - self.started)
+
+    @property
     def books_on_time(self) -> int:
         return self.books_received - self.books_late
 
@@ -136,6 +145,7 @@ class GroupRow:
     def add(self, other: GroupRow) -> None:
         """Add ``other``'s figures to this row (for the totals)."""
         self.districts += other.districts
+        self.started += other.started
         for state, n in other.states.items():
             self.states[state] = self.states.get(state, 0) + n
         self.cap += other.cap
@@ -291,8 +301,9 @@ def _groups(scope: Scope, districts: QuerySet[District]) -> dict[str, GroupRow]:
             .annotate(n=Count("code"))
             .order_by("province_id")
         )
+    # Every Role Model district is expected to send its book.
     return {
-        code: GroupRow(area=Area(code, name_th, name_en or ""), districts=n)
+        code: GroupRow(area=Area(code, name_th, name_en or ""), districts=n, books_expected=n)
         for code, name_th, name_en, n in rows
     }
 
@@ -303,13 +314,13 @@ def _key(scope: Scope, prefix: str = "") -> str:
 
 
 def _fill_projects(groups: dict[str, GroupRow], projects: QuerySet[Project], key: str) -> None:
-    """Projects per state, and the districts expected to send a book (with a live project)."""
+    """Projects per state, and the districts that have started (with a live project)."""
     counts: dict[str, Any] = {state: Count("pk", filter=Q(state=state)) for state in STATES}
     rows = (
         projects.values(key)
         .annotate(
             **{f"state_{state}": count for state, count in counts.items()},
-            expected=Count("district_id", distinct=True, filter=~Q(state__in=RELEASED_STATES)),
+            started=Count("district_id", distinct=True, filter=~Q(state__in=RELEASED_STATES)),
         )
         .order_by()
     )
@@ -318,7 +329,7 @@ def _fill_projects(groups: dict[str, GroupRow], projects: QuerySet[Project], key
         if group is None:
             continue
         group.states = {state: row[f"state_{state}"] for state in STATES}
-        group.books_expected = row["expected"]
+        group.started = row["started"]
 
 
 def _fill_budget(groups: dict[str, GroupRow], edition: Edition, in_scope: Q, key: str) -> None:
@@ -427,6 +438,8 @@ def dashboard_for(user: Any, *, edition: str | None = None, province: str | None
     chosen = _edition(edition or None, editions)
     today = timezone.localdate()
     districts = District.objects.programme().filter(districts_q)
+    # The programme runs in the edition's Role Model districts only.
+    districts = districts.filter(designations__edition=chosen) if chosen is not None else districts.none()
     groups = _groups(scope, districts)
     district_codes = districts.values("code")
     if chosen is not None:

@@ -13,8 +13,10 @@ from workflow.models import (
     District,
     Edition,
     InspectionRegion,
+    Project,
     Province,
     RoleMembership,
+    RoleModelDistrict,
     Subdistrict,
 )
 from workflow.services.projects import LineInput, ProjectInput, project_create
@@ -66,7 +68,20 @@ def active_edition(deadline: datetime.date | None = None, cap: str = "150000.00"
             "is_active": True,
         },
     )
+    designate(edition)
     return edition
+
+
+def designate(edition: Edition, districts: Any = None) -> None:
+    """Designate ``districts`` (default: every programme district there is) for ``edition``."""
+    codes = (
+        [d.code if isinstance(d, District) else d for d in districts]
+        if districts is not None
+        else list(District.objects.programme().values_list("code", flat=True))
+    )
+    RoleModelDistrict.objects.bulk_create(
+        [RoleModelDistrict(edition=edition, district_id=code) for code in codes], ignore_conflicts=True
+    )
 
 
 def user_with(username: str, role: str | None = None, area: Any = None, **extra: Any) -> Any:
@@ -128,6 +143,25 @@ def good_input(subdistricts: list[str], amount: str = "50000.00", **overrides: A
     return data
 
 
+def free_entry(entry: BankEntry) -> BankEntry:
+    """``entry``, or a copy of it in the same subdistrict when a live project of the active
+    edition already holds it (a bank entry is taken once per district and edition)."""
+    edition = Edition.objects.filter(is_active=True).first()
+    if edition is None or not Project.objects.committed().filter(edition=edition, bank_entry=entry).exists():
+        return entry
+    copies = BankEntry.objects.filter(code__startswith=f"{entry.code}~").count()
+    return BankEntry.objects.create(
+        code=f"{entry.code}~{copies + 1}",
+        subdistrict_id=entry.subdistrict_id,
+        title=entry.title,
+        description=entry.description,
+        dimension=entry.dimension,
+        estimated_budget=entry.estimated_budget,
+    )
+
+
 def make_project(officer: Any, entry: BankEntry, amount: str = "50000.00", **overrides: Any) -> Any:
+    """A project selected by ``officer`` from ``entry`` (or from a copy of it when it is taken)."""
+    entry = free_entry(entry)
     subs = [entry.subdistrict_id]
     return project_create(acting_user=officer, bank_entry=entry, data=good_input(subs, amount, **overrides))

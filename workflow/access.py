@@ -365,6 +365,18 @@ def dashboard_district_q(principal: Principal) -> Q:
     return _any_of([grant.district_q() for grant in dashboard_grants(principal)])
 
 
+# Who designates an edition's Role Model districts (อำเภอต้นแบบ).
+DESIGNATING_ROLES = frozenset({Role.CENTRAL_PLANNER, Role.ADMIN})
+
+
+def designate_grant(principal: Principal) -> Grant | None:
+    """Central planners and administrators (country-wide) designate an edition's districts."""
+    for grant in principal.grants_for(DESIGNATING_ROLES):
+        if grant.area_kind == AreaKind.COUNTRY:
+            return grant
+    return admin_grant(principal)
+
+
 def may_read_all_history(principal: Principal) -> bool:
     return any(g.role in HISTORY_ROLES for g in principal.grants) or principal.is_admin
 

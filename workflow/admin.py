@@ -17,6 +17,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -35,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process, Task
 
 from workflow import access, importers
-from workflow.errors import NotFound
+from workflow.errors import DomainError, NotFound
 from workflow.models import (
     AreaKind,
     AuditEvent,
@@ -51,6 +52,7 @@ from workflow.models import (
     Province,
     Role,
     RoleMembership,
+    RoleModelDistrict,
     Subdistrict,
 )
 from workflow.models.roles import ROLE_AREA_KIND
@@ -438,6 +440,22 @@ class EditionForm(forms.ModelForm):
     budget_cap = forms.DecimalField(
         label=_("budget cap per district (THB)"), min_value=0, max_digits=14, decimal_places=2
     )
+    role_model_districts = forms.ModelMultipleChoiceField(
+        label=_("Role Model districts"),
+        queryset=District.objects.programme().select_related("province").order_by("code"),
+        required=False,
+        widget=FilteredSelectMultiple(_("Role Model districts"), is_stacked=False),
+        help_text=_("Only these districts select projects in the edition; each sends one report book."),
+    )
+    role_model_districts_file = forms.FileField(
+        label=_("Or upload a CSV file"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        help_text=_(
+            "The district codes in the first column (or a column named district_code). "
+            "When a file is given, it replaces the list chosen above."
+        ),
+    )
 
     class Meta:
         model = Edition
@@ -445,8 +463,37 @@ class EditionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.district_codes: list[str] | None = None  # the new list, when it changed
         if self.instance.pk:
             self.initial["active"] = self.instance.is_active
+            self.initial["role_model_districts"] = programme.designated_codes(self.instance)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        upload = cleaned.get("role_model_districts_file")
+        if upload is not None:
+            if not upload.name.lower().endswith(".csv"):
+                self.add_error("role_model_districts_file", _("Choose a .csv file."))
+                return cleaned
+            try:
+                codes = programme.district_codes_from_csv(upload.read())
+            except DomainError as exc:
+                self.add_error("role_model_districts_file", [str(e["message"]) for e in exc.errors])
+                return cleaned
+            field = "role_model_districts_file"
+        elif "role_model_districts" in self.changed_data:
+            codes = sorted(d.code for d in cleaned.get("role_model_districts") or [])
+            field = "role_model_districts"
+        else:
+            return cleaned
+        problems = programme.designation_problems(
+            edition=self.instance if self.instance.pk else None, district_codes=codes
+        )
+        if problems.messages:
+            self.add_error(field, problems.messages)
+        else:
+            self.district_codes = codes
+        return cleaned
 
     def clean_code(self) -> str:
         code = str(self.cleaned_data["code"]).strip()
@@ -461,7 +508,17 @@ class EditionAdmin(admin.ModelAdmin):
     list_display = ("code", "title", "budget_cap", "deadline", "is_active")
     list_filter = ("is_active",)
     search_fields = ("code", "title")
-    fields = ("code", "title", "budget_cap", "deadline", "active", "dimensions", "central_email")
+    fields = (
+        "code",
+        "title",
+        "budget_cap",
+        "deadline",
+        "active",
+        "dimensions",
+        "central_email",
+        "role_model_districts",
+        "role_model_districts_file",
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return super().has_add_permission(request) and is_admin(request)
@@ -486,6 +543,31 @@ class EditionAdmin(admin.ModelAdmin):
             edition = programme.edition_create(acting_user=request.user, values=values)
         obj.pk = edition.pk
         obj.is_active = edition.is_active
+        if form.district_codes is not None:
+            programme.edition_districts_replace(
+                acting_user=request.user, edition=edition.pk, district_codes=form.district_codes
+            )
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        pass  # the Role Model districts were saved (and recorded) by the service in save_model
+
+
+@admin.register(RoleModelDistrict)
+class RoleModelDistrictAdmin(ReadOnlyAdmin):
+    """The designations, to look at and filter; they are changed on the edition's page."""
+
+    list_display = ("district", "district_code", "province", "edition", "designated_by", "designated_at")
+    list_filter = ("edition",)
+    list_select_related = ("district__province", "edition", "designated_by")
+    search_fields = ("district__code", "district__name_th", "district__name_en")
+
+    @admin.display(description=_("DOPA code"), ordering="district_id")
+    def district_code(self, obj: RoleModelDistrict) -> str:
+        return str(obj.district_id)
+
+    @admin.display(description=_("province"), ordering="district__province_id")
+    def province(self, obj: RoleModelDistrict) -> Any:
+        return obj.district.province
 
 
 class HolidayForm(forms.ModelForm):

@@ -44,6 +44,7 @@ class AuditAction(models.TextChoices):
     ROLE_REVOKE = "role_revoke", _("Role revoked")
     EDITION_CREATE = "edition_create", _("Edition created")
     EDITION_UPDATE = "edition_update", _("Edition changed")
+    EDITION_DISTRICTS_REPLACE = "edition_districts_replace", _("Role Model districts designated")
     DELEGATION_CREATE = "delegation_create", _("Acting official named")
     DELEGATION_REVOKE = "delegation_revoke", _("Acting official revoked")
     GEOGRAPHY_IMPORT = "geography_import", _("Geography imported")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,16 @@ from .models import (
     SpendLine,
 )
 from .models.projects import RELEASED_STATES
-from .rules import EditionFacts, ProjectFacts, RuleResult, evaluate
+from .rules import (
+    EditionFacts,
+    ProjectFacts,
+    RuleResult,
+    RuleWarning,
+    Text,
+    evaluate,
+    spend_warnings,
+    text_warnings,
+)
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -108,9 +117,19 @@ class TransitionFacts:
 
     facts: ProjectFacts
     committed_other: Decimal
+    spent_other: Decimal = ZERO  # what the district's other live projects spent
 
     def results(self, edition: Edition) -> list[RuleResult]:
-        return evaluate(self.facts, edition_facts(edition), self.committed_other)
+        return evaluate(
+            self.facts, edition_facts(edition), self.committed_other, spent_other=self.spent_other
+        )
+
+    def spending(self, spent: Decimal) -> TransitionFacts:
+        """The same facts with the project's spending replaced by ``spent`` (what is being recorded)."""
+        return replace(self, facts=replace(self.facts, spent=baht(spent)))
+
+    def spend_result(self, edition: Edition) -> RuleResult:
+        return next(r for r in self.results(edition) if r.code == "spend_cap_exceeded")
 
     def snapshot(self, edition: Edition) -> list[dict[str, Any]]:
         return [r.snapshot() for r in self.results(edition)]
@@ -120,14 +139,15 @@ class TransitionFacts:
         own = self.facts.budget if project.state not in RELEASED_STATES else ZERO
         committed = baht(self.committed_other + own)
         cap = project.edition.budget_cap
-        return BudgetSummary(cap=cap, committed=committed, remaining=cap - committed)
+        spent = baht(self.spent_other + (self.facts.spent if project.state not in RELEASED_STATES else ZERO))
+        return BudgetSummary(cap=cap, committed=committed, remaining=cap - committed, spent=spent)
 
 
 def transition_facts(project: Project) -> TransitionFacts:
     """``project`` comes from ``projects_for_transition`` (its subdistricts counted there).
 
-    One grouped query gives both the project's own lines (their categories and total) and the
-    committed budget of the district's other live projects.
+    One query gives the project's own lines (their categories and total), the committed budget
+    of the district's other live projects, and what the project and those others spent.
     """
     totals = sql.line_totals(project, RELEASED_STATES)
     categories, own, other = totals.categories, totals.own, totals.other
@@ -135,9 +155,13 @@ def transition_facts(project: Project) -> TransitionFacts:
     # The rules ask only whether there are subdistricts and whether each is the district's own.
     subdistrict_districts = [project.district_id] * inside + [""] * project._subdistricts_outside  # type: ignore[attr-defined]
     facts = project_facts(
-        project, subdistrict_districts=subdistrict_districts, line_categories=categories, budget=baht(own)
+        project,
+        subdistrict_districts=subdistrict_districts,
+        line_categories=categories,
+        budget=baht(own),
+        spent=baht(totals.spent_own),
     )
-    return TransitionFacts(facts=facts, committed_other=baht(other))
+    return TransitionFacts(facts=facts, committed_other=baht(other), spent_other=baht(totals.spent_other))
 
 
 def district_get_visible(user: Any, code: str) -> District:
@@ -175,6 +199,16 @@ def committed_budget(
     return baht(qs.aggregate(total=Sum("amount"))["total"])
 
 
+def spent_budget(*, district_code: str, edition_id: int, exclude_project_id: int | None = None) -> Decimal:
+    """Sum of the spend lines of every live project of the district (what was actually spent)."""
+    qs = SpendLine.objects.filter(project__district_id=district_code, project__edition_id=edition_id).exclude(
+        project__state__in=RELEASED_STATES
+    )
+    if exclude_project_id is not None:
+        qs = qs.exclude(project_id=exclude_project_id)
+    return baht(qs.aggregate(total=Sum("amount"))["total"])
+
+
 def committed_by_district(pairs: set[tuple[str, int]]) -> dict[tuple[str, int], Decimal]:
     """Committed budget per (district, edition), for many at once (one query)."""
     if not pairs:
@@ -197,18 +231,32 @@ def committed_by_district(pairs: set[tuple[str, int]]) -> dict[tuple[str, int], 
 
 @dataclass(frozen=True)
 class BudgetSummary:
+    """The district's budget in an edition: the cap, what live projects' approved budgets commit,
+    what is left, what they spent (their spend lines) and what the province disbursed."""
+
     cap: Decimal
     committed: Decimal
     remaining: Decimal
+    spent: Decimal = ZERO
+    # Always 0.00 until the province's disbursement (issue 10, part 3) is recorded somewhere.
+    disbursed: Decimal = ZERO
 
     def as_dict(self) -> dict[str, str]:
+        """The audit snapshot (its keys are part of the events' hashed content: kept as they were)."""
         return {"cap": str(self.cap), "committed": str(self.committed), "remaining": str(self.remaining)}
+
+    def share(self, amount: Decimal) -> Decimal:
+        """``amount`` as a percentage of the cap (0-100) for a meter."""
+        if self.cap <= 0:
+            return Decimal("100")
+        return max(Decimal("0"), min(Decimal("100"), amount * 100 / self.cap))
 
 
 def budget_of(*, district_code: str, edition: Edition) -> BudgetSummary:
     committed = committed_budget(district_code=district_code, edition_id=edition.pk)
+    spent = spent_budget(district_code=district_code, edition_id=edition.pk)
     return BudgetSummary(
-        cap=edition.budget_cap, committed=committed, remaining=edition.budget_cap - committed
+        cap=edition.budget_cap, committed=committed, remaining=edition.budget_cap - committed, spent=spent
     )
 
 
@@ -225,6 +273,7 @@ def project_facts(
     subdistrict_districts: list[str] | None = None,
     line_categories: list[str] | None = None,
     budget: Decimal | None = None,
+    spent: Decimal = ZERO,
 ) -> ProjectFacts:
     """The rules' view of a saved project; what the caller already read is not read again."""
     if subdistrict_districts is None:
@@ -246,6 +295,7 @@ def project_facts(
         line_categories=line_categories,
         budget=project_budget(project) if budget is None else budget,
         do_checklist=project.do_checklist,
+        spent=spent,
     )
 
 
@@ -255,16 +305,50 @@ def edition_facts(edition: Edition) -> EditionFacts:
     )
 
 
-def project_rule_results(project: Project, *, committed_total: Decimal | None = None) -> list[RuleResult]:
-    """The rules as they stand now. ``committed_total`` (this project included) saves a query."""
-    budget = project_budget(project)
-    if committed_total is None:
-        other = committed_budget(
-            district_code=project.district_id, edition_id=project.edition_id, exclude_project_id=project.pk
-        )
-    else:
-        other = committed_total - (budget if project.state not in RELEASED_STATES else ZERO)
-    return evaluate(project_facts(project), edition_facts(project.edition), other)
+def project_spent(project: Project) -> Decimal:
+    return baht(sum((line.amount for line in project.spend_lines.all()), ZERO))
+
+
+def project_rule_results(
+    project: Project, *, budget: BudgetSummary | None = None, committed_total: Decimal | None = None
+) -> list[RuleResult]:
+    """The rules as they stand now, with the figures of ``budget`` (the district's meter, this
+    project included; read when not given). ``committed_total`` instead of ``budget`` (the
+    API's lists): the committed total only, spending not read (taken as none)."""
+    own = project_budget(project)
+    live = project.state not in RELEASED_STATES
+    if budget is None and committed_total is not None:
+        other = committed_total - (own if live else ZERO)
+        return evaluate(project_facts(project), edition_facts(project.edition), other)
+    if budget is None:
+        budget = budget_of(district_code=project.district_id, edition=project.edition)
+    spent = project_spent(project)
+    other = budget.committed - (own if live else ZERO)
+    spent_other = budget.spent - (spent if live else ZERO)
+    facts = project_facts(project, spent=spent)
+    return evaluate(facts, edition_facts(project.edition), other, spent_other=spent_other)
+
+
+def rules_failed_first(results: list[RuleResult]) -> list[RuleResult]:
+    """The failures first (a decision screen leads with them), each group in the rules' order."""
+    return [r for r in results if not r.passed] + [r for r in results if r.passed]
+
+
+def project_warnings(project: Project) -> list[RuleWarning]:
+    """What the chief and the inspector should weigh: spending above the approved budget, and
+    a title, bank description, budget or spend line that reads like a Don't. Reads the
+    project's budget and spend lines and bank entry (prefetch them)."""
+    spend_lines = list(project.spend_lines.all())
+    texts = [Text("title", project.title)]
+    if project.bank_entry_id is not None:
+        texts.append(Text("bank_description", project.bank_entry.description))
+    texts += [Text("budget_line", line.description, i) for i, line in enumerate(project.budget_lines.all())]
+    texts += [Text("spend_line", line.description, i) for i, line in enumerate(spend_lines)]
+    return spend_warnings(
+        budget=project_budget(project), spent=project_spent(project), has_spending=bool(spend_lines)
+    ) + text_warnings(
+        texts, training_kind=project.training_kind, training_local=project.training_target_local
+    )
 
 
 # --- History ----------------------------------------------------------------------------

@@ -343,46 +343,61 @@ class LineTotals:
     categories: list[str]
     own: Decimal
     other: Decimal
+    spent_own: Decimal = Decimal("0")  # the project's spend lines
+    spent_other: Decimal = Decimal("0")  # the spend lines of the district's other live projects
 
 
 def line_totals(project: Project, released_states: Iterable[str]) -> LineTotals:
-    """The project's budget lines (categories and total) and the committed budget of the district's
-    other live projects of the edition, in one grouped statement."""
+    """The project's budget lines (categories and total), the committed budget of the district's
+    other live projects of the edition, and what the project and those others spent (their spend
+    lines), in one statement: the budget lines grouped by category, and one more row (marked
+    ``'s'``) with the spending."""
     released = list(released_states)
     text = _line_totals_sql(db().vendor, len(released))
-    params = [
-        project.pk,
-        project.pk,
-        project.pk,
-        project.district_id,
-        project.edition_id,
-        project.pk,
-        *released,
-    ]
+    scope = [project.district_id, project.edition_id, project.pk, *released]
+    params = [project.pk, project.pk, project.pk, *scope, project.pk, project.pk, *scope]
     categories: list[str] = []
-    own = other = Decimal("0")
-    for category, own_sum, own_lines, other_sum in rows(text, params, prepared=True):
+    own = other = spent_own = spent_other = Decimal("0")
+    for kind, category, own_sum, own_lines, other_sum in rows(text, params, prepared=True):
+        if kind == "s":
+            spent_own += _decimal(own_sum)
+            spent_other += _decimal(other_sum)
+            continue
         if own_lines:
             categories.append(category)
             own += _decimal(own_sum)
         other += _decimal(other_sum)
-    return LineTotals(categories, own, other)
+    return LineTotals(categories, own, other, spent_own, spent_other)
 
 
 @functools.cache
 def _line_totals_sql(vendor: str, released: int) -> str:
-    b, p = "b", "p"
+    b, s, p = "b", "s", "p"
+
+    def live(lines: str, model: type[models.Model]) -> str:
+        """The project's own lines and those of the district's other live projects of the edition."""
+        owner = f"{lines}.{column(model, 'project')}"
+        return (
+            f"FROM {table(model)} {lines} JOIN {table(Project)} {p} ON {p}.{q('id')} = {owner} "
+            f"WHERE {p}.{column(Project, 'district')} = %s AND {p}.{column(Project, 'edition')} = %s "
+            f"AND ({p}.{q('id')} = %s OR {p}.{column(Project, 'state')} NOT IN ({', '.join(['%s'] * released)}))"
+        )
+
     amount = f"{b}.{column(BudgetLine, 'amount')}"
     owner = f"{b}.{column(BudgetLine, 'project')}"
+    spent = f"{s}.{column(SpendLine, 'amount')}"
+    spender = f"{s}.{column(SpendLine, 'project')}"
     return (
-        f"SELECT {b}.{column(BudgetLine, 'category')}, "
+        f"SELECT 'b', {b}.{column(BudgetLine, 'category')}, "
         f"SUM(CASE WHEN {owner} = %s THEN {amount} END), "
         f"SUM(CASE WHEN {owner} = %s THEN 1 ELSE 0 END), "
         f"SUM(CASE WHEN {owner} <> %s THEN {amount} END) "
-        f"FROM {table(BudgetLine)} {b} JOIN {table(Project)} {p} ON {p}.{q('id')} = {owner} "
-        f"WHERE {p}.{column(Project, 'district')} = %s AND {p}.{column(Project, 'edition')} = %s "
-        f"AND ({p}.{q('id')} = %s OR {p}.{column(Project, 'state')} NOT IN ({', '.join(['%s'] * released)})) "
-        f"GROUP BY {b}.{column(BudgetLine, 'category')}"
+        f"{live(b, BudgetLine)} "
+        f"GROUP BY {b}.{column(BudgetLine, 'category')} "
+        "UNION ALL "
+        f"SELECT 's', NULL, SUM(CASE WHEN {spender} = %s THEN {spent} END), 0, "
+        f"SUM(CASE WHEN {spender} <> %s THEN {spent} END) "
+        f"{live(s, SpendLine)}"
     )
 
 

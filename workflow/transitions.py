@@ -199,6 +199,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         success=_("The implementation is recorded."),
         help=_("Record what was actually spent and done. The regional inspector monitors the project next."),
         input=Input.IMPLEMENTATION,
+        locks_district=True,  # what it spends counts against the district's cap (spend_cap_exceeded)
         notice=_("«%(title)s» (%(district)s): %(actor)s recorded the implementation."),
     ),
     Transition(

@@ -152,6 +152,8 @@ class Row:
     can_assign: bool = False
     assign_error: AssignState | None = None
     outcome: services.ApprovalOutcome | None = None
+    # The district's submission: one row per district and edition, for this many reported projects.
+    district_projects: int = 0
 
 
 def project_url(pk: Any) -> str:
@@ -159,6 +161,10 @@ def project_url(pk: Any) -> str:
         return reverse("project-detail", args=[pk])
     except NoReverseMatch:
         return f"/projects/{pk}/"
+
+
+def submission_url(district_code: str) -> str:
+    return reverse("district-submission", args=[district_code])
 
 
 def _someone_else(request: HttpRequest, task: Task, candidates: list[selectors.Candidate]) -> bool:
@@ -173,6 +179,7 @@ def _rows(request: HttpRequest, page: Page[Task], **marks: Any) -> list[Row]:
     today = timezone.localdate()
     tasks = list(page.object_list)
     candidates = selectors.task_assignee_candidates(tasks)
+    submit_counts = selectors.district_submit_counts(tasks)
     outcomes = {o.task_id: o for o in marks.get("outcomes") or []}
     assign_error: AssignState | None = marks.get("assign_error")
     rows = []
@@ -182,11 +189,18 @@ def _rows(request: HttpRequest, page: Page[Task], **marks: Any) -> list[Row]:
         due = selectors.task_due_date(task)
         days = (due - today).days
         actions = selectors.task_actions(request.user, task)
+        district_projects = (
+            submit_counts.get((project.district_id, project.edition_id), 0)
+            if step == selectors.SUBMIT_STEP
+            else 0
+        )
         rows.append(
             Row(
                 task=task,
                 project=project,
-                project_url=project_url(project.pk),
+                project_url=submission_url(project.district_id)
+                if district_projects
+                else project_url(project.pk),
                 step=step,
                 step_label=flows.STEP_LABELS.get(step, step),
                 role=flows.STEP_ROLE[step],
@@ -199,12 +213,13 @@ def _rows(request: HttpRequest, page: Page[Task], **marks: Any) -> list[Row]:
                 days_late=max(0, -days),
                 overdue=days < 0,
                 due_soon=0 <= days <= DUE_SOON_DAYS,
-                budget=project_selectors.project_budget(project),
+                budget=None if district_projects else project_selectors.project_budget(project),
                 actions=actions,
                 candidates=candidates.get(task.pk, []),
                 can_assign=actions.assign and _someone_else(request, task, candidates.get(task.pk, [])),
                 assign_error=assign_error if assign_error and assign_error.task_id == task.pk else None,
                 outcome=outcomes.get(task.pk),
+                district_projects=district_projects,
             )
         )
     return rows

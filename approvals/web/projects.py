@@ -265,7 +265,7 @@ def _detail_context(
     principal = access.principal_for(user)
     project = _project_for_page(_visible_project(user, pk))
     budget = selectors.budget_of(district_code=project.district_id, edition=project.edition)
-    rules = selectors.project_rule_results(project, committed_total=budget.committed)
+    rules = selectors.rules_failed_first(selectors.project_rule_results(project, budget=budget))
     events = list(selectors.project_history(user, project.pk).order_by("id"))
     timeline = [
         TimelineEntry(event=e, label=str(ACTION_LABELS.get(e.action) or action_label(e.action)), role=e.role)
@@ -273,9 +273,6 @@ def _detail_context(
     ]
     spend_lines = list(project.spend_lines.all())
     budget_lines = list(project.budget_lines.all())
-    share = Decimal("0")
-    if budget.cap > 0:
-        share = min(Decimal("100"), budget.committed * 100 / budget.cap)
     can_comment = access.comment_grant(principal, project) is not None
     upload_kind = _upload_kind(principal, project)
     may_submit = access.submit_grant(principal, project.district) is not None
@@ -296,16 +293,14 @@ def _detail_context(
         "badge": STATE_BADGE.get(project.state, ""),
         "overdue": _is_overdue(project),
         "budget_lines": budget_lines,
-        "budget_total": selectors.project_budget(project),
         "spend_lines": spend_lines,
         "spend_total": sum((line.amount for line in spend_lines), Decimal("0.00")),
         "checklist": checklist,
         "rules": rules,
         "rules_failed": sum(1 for r in rules if not r.passed),
         "rules_passed": sum(1 for r in rules if r.passed),
-        "budget": budget,
-        "budget_share": f"{share:.1f}",
-        "budget_over": budget.remaining < 0,
+        "warnings": selectors.project_warnings(project),
+        **_meter(project, budget),
         "timeline": timeline,
         "comments": [e for e in events if e.action == "comment"],
         "evidence_files": [FileItem(e) for e in project.evidence_files.all()],
@@ -590,12 +585,16 @@ def _render_action(
         "confirm": page.name in DANGEROUS,
         "may_edit": page.name == "resubmit",
     }
-    if page.name in ("approve", "resubmit"):
+    if page.name in ("approve", "resubmit", "monitor"):
         full = _project_for_page(project)
         budget = selectors.budget_of(district_code=full.district_id, edition=full.edition)
-        context["rules"] = selectors.project_rule_results(full, committed_total=budget.committed)
-        context["budget"] = budget
-        context["budget_total"] = selectors.project_budget(full)
+        context.update(_meter(full, budget))
+        context["warnings"] = selectors.project_warnings(full)
+    if page.name in ("approve", "resubmit"):
+        rules = selectors.rules_failed_first(selectors.project_rule_results(full, budget=budget))
+        context["rules"] = rules
+        context["rules_failed"] = sum(1 for r in rules if not r.passed)
+        context["rules_passed"] = sum(1 for r in rules if r.passed)
     if page.name in ("monitor", "report"):
         context["monitoring_records"] = list(
             project.monitoring_records.select_related("inspector").order_by("id")
@@ -612,6 +611,22 @@ def _render_action(
                 (Decimal(row.get("amount") or 0) for row in page.formset.initial or []), Decimal("0.00")
             )
     return render(request, template, context, status=status)
+
+
+def _meter(project: Project, budget: selectors.BudgetSummary) -> dict[str, Any]:
+    """The district's budget meter with the same figures as the budget rule's sentence: what the
+    district's other projects commit, this project, their total against the cap, and spending."""
+    own = selectors.project_budget(project)
+    live = project.state not in RELEASED_STATES
+    return {
+        "budget": budget,
+        "budget_total": own,
+        "budget_other": budget.committed - (own if live else Decimal("0.00")),
+        "budget_over": budget.remaining < 0,
+        "budget_share": f"{budget.share(budget.committed):.1f}",
+        "spent_share": f"{budget.share(budget.spent):.1f}",
+        "spent_over": budget.spent > budget.cap,
+    }
 
 
 def _unavailable(request: HttpRequest, project: Project, name: str, error: DomainError) -> HttpResponse:

@@ -65,8 +65,12 @@ def select_bank(request: HttpRequest) -> HttpResponse:
     filters = sf.BankFilterForm(request.GET or None, subdistricts=subdistricts)
     entries = bank.bank_for_officer(request.user, **filters.filters())
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [{"entry": entry, "subdistrict": sf.area_name(entry.subdistrict)} for entry in page.object_list]
     edition = selectors.active_edition()
+    taken = bank.taken_entries(edition, [entry.pk for entry in page.object_list])
+    rows = [
+        {"entry": entry, "subdistrict": sf.area_name(entry.subdistrict), "taken_by": taken.get(entry.pk)}
+        for entry in page.object_list
+    ]
     budgets = [_district_budget(district, edition) for district in districts]
     return render(
         request,
@@ -167,6 +171,23 @@ def _render_form(
     return render(request, "approvals/project_form.html", context, status=status)
 
 
+def _render_unreadable(
+    request: HttpRequest, target: Target, form: sf.ProjectForm, rows: list[sf.LineRow]
+) -> HttpResponse:
+    """Something typed cannot be read: nothing is saved, but every error comes in this round
+    (the guideline's rules are run on what could be read, beside the unreadable fields')."""
+    project = target.project
+    errors = sf.rule_errors_despite_input_errors(
+        form,
+        rows,
+        district_code=target.district.code,
+        edition=target.edition,
+        exclude_project_id=project.pk if project else None,
+    )
+    groups = sf.place_errors(form, rows, errors)
+    return _render_form(request, target, form, rows, groups=groups, status=422)
+
+
 def _save_failed(exc: DomainError, form: sf.ProjectForm, rows: list[sf.LineRow]) -> dict[str, list[str]]:
     if exc.errors:
         return sf.place_errors(form, rows, exc.errors)
@@ -194,7 +215,7 @@ def select_form(request: HttpRequest, entry_id: int) -> HttpResponse:
     rows = sf.lines_from_post(request.POST)
     lines = sf.clean_lines(rows)
     if not form.is_valid() or lines is None:
-        return _render_form(request, target, form, rows, status=422)
+        return _render_unreadable(request, target, form, rows)
     try:
         project = project_svc.project_create(
             acting_user=request.user, bank_entry=entry, data=form.to_input(lines)
@@ -236,7 +257,7 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
     rows = sf.lines_from_post(request.POST)
     cleaned = sf.clean_lines(rows)
     if not form.is_valid() or cleaned is None:
-        return _render_form(request, target, form, rows, status=422)
+        return _render_unreadable(request, target, form, rows)
     try:
         project_svc.project_update(acting_user=request.user, project=project.pk, data=form.to_input(cleaned))
     except IllegalTransition:  # the state changed since the page was opened

@@ -19,6 +19,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from workflow import selectors
 from workflow.models import (
     BudgetLine,
     Dimension,
@@ -28,7 +29,7 @@ from workflow.models import (
     Subdistrict,
     TrainingKind,
 )
-from workflow.rules import DO_ITEMS, DONT_CATEGORIES, RULES, money
+from workflow.rules import DO_ITEMS, DONT_CATEGORIES, RULES, ProjectFacts, evaluate, failures, money
 from workflow.services import projects as svc_projects
 from workflow.services.projects import LineInput, ProjectInput
 from workflow.web.forms import BEDateField
@@ -383,6 +384,74 @@ def place_errors(
         else:
             groups["__all__"].append(text)
     return groups
+
+
+# What each rule reads besides its own field: a rule is left out of a round in which one of
+# these could not be read (its sentence would be about the unreadable value, not the project).
+RULE_READS: dict[str, tuple[str, ...]] = {
+    "dates_invalid": ("start_date", "end_date"),
+    "deadline_exceeded": ("end_date",),
+    "targets_required": ("target_villages", "target_households"),
+    "dimension_other_required": ("dimension", "dimension_other"),
+    "dont_training": ("primary_objective", "training_kind", "training_target_local"),
+}
+
+
+def rule_errors_despite_input_errors(
+    form: ProjectForm,
+    rows: Sequence[LineRow],
+    *,
+    district_code: str,
+    edition: Any,
+    exclude_project_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """The guideline's failures for everything the officer typed that could be read.
+
+    When a field cannot be read (a date in the wrong form, a budget line without an amount) the
+    project is not saved; so that the officer still sees every error in one round, the rules
+    are run on what could be read, leaving out those that concern an unreadable field. The
+    service decides again on save. Call after ``form.is_valid()`` and ``clean_lines(rows)``.
+    """
+    if edition is None:
+        return []
+    data = getattr(form, "cleaned_data", {})
+    unreadable = set(form.errors)
+    readable_rows = [row for row in rows if not row.errors]
+    if len(readable_rows) != len(rows):
+        unreadable.add("budget_lines")
+    amounts = [parse_amount(row.amount) for row in readable_rows]
+    dimension = data.get("dimension") or ""
+    facts = ProjectFacts(
+        district_code=district_code,
+        dimension=dimension,
+        dimension_other=(data.get("dimension_other") or "") if dimension == "other" else "",
+        # The form offers only the district's own subdistricts.
+        subdistrict_districts=[district_code] * len(data.get("subdistricts") or []),
+        target_villages=data.get("target_villages") or 0,
+        target_households=data.get("target_households") or 0,
+        start_date=data.get("start_date"),
+        end_date=data.get("end_date"),
+        primary_objective=data.get("primary_objective") or PrimaryObjective.DEVELOPMENT,
+        training_kind=data.get("training_kind") or "",
+        training_target_local=bool(data.get("training_target_local")),
+        line_categories=[row.category for row in readable_rows],
+        budget=sum((a for a in amounts if a is not None), Decimal("0.00")),
+        do_checklist={item: bool(data.get(f"do_{item}")) for item in DO_ITEMS},
+    )
+    committed = selectors.committed_budget(
+        district_code=district_code, edition_id=edition.pk, exclude_project_id=exclude_project_id
+    )
+    errors: list[dict[str, Any]] = []
+    if not (data.get("title") or "").strip() and "title" not in unreadable:
+        errors.append({"field": "title", "code": "required", "message": gettext("Give the project a title.")})
+    for result in failures(evaluate(facts, selectors.edition_facts(edition), committed)):
+        reads = {result.rule.field, *RULE_READS.get(result.code, ())}
+        if result.code == "budget_cap_exceeded" and "budget_lines" in unreadable:
+            continue  # the total is not known while a line's amount cannot be read
+        if reads & (unreadable - {"budget_lines"}):
+            continue
+        errors.append(result.as_error())
+    return errors
 
 
 @dataclass(frozen=True)

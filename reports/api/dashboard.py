@@ -50,7 +50,8 @@ class DashboardGroupSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="DOPA code of the province or district; empty for the totals")
     name_th = serializers.CharField()
     name_en = serializers.CharField()
-    districts = serializers.IntegerField(help_text="programme districts")
+    districts = serializers.IntegerField(help_text="the edition's Role Model districts")
+    not_started = serializers.IntegerField(help_text="Role Model districts without a live project")
     states = serializers.DictField(child=serializers.IntegerField(), help_text="projects per state")
     projects = serializers.IntegerField()
     live_projects = serializers.IntegerField(help_text="not rejected or withdrawn")
@@ -62,7 +63,7 @@ class DashboardGroupSerializer(serializers.Serializer):
     open_tasks = serializers.IntegerField()
     overdue_tasks = serializers.IntegerField()
     overdue_by_step = serializers.DictField(child=serializers.IntegerField())
-    books_expected = serializers.IntegerField(help_text="districts with at least one live project")
+    books_expected = serializers.IntegerField(help_text="the Role Model districts: each sends one book")
     books_received = serializers.IntegerField(help_text="districts that submitted (any version)")
     books_late = serializers.IntegerField(help_text="districts whose first version came after the deadline")
     books_missing = serializers.IntegerField()
@@ -110,6 +111,7 @@ def _group(row: GroupRow) -> dict[str, Any]:
         "name_th": row.area.name_th,
         "name_en": row.area.name_en,
         "districts": row.districts,
+        "not_started": row.not_started,
         "states": row.states,
         "projects": row.projects,
         "live_projects": row.live_projects,

@@ -135,14 +135,17 @@ def chart_table(board: Dashboard, chart: str) -> Table:
     if chart == "states":
         return _group_table(
             board,
-            [Column(str(State(s).label)) for s in STATES] + [Column(_("All projects"))],
-            lambda row: [row.states.get(s, 0) for s in STATES] + [row.projects],
+            [Column(str(State(s).label)) for s in STATES]
+            + [Column(_("All projects")), Column(_("Role Model districts")), Column(_("Not started yet"))],
+            lambda row: (
+                [row.states.get(s, 0) for s in STATES] + [row.projects, row.districts, row.not_started]
+            ),
         )
     if chart == "budget":
         return _group_table(
             board,
             [
-                Column(_("Programme districts")),
+                Column(_("Role Model districts")),
                 Column(_("Cap (baht)"), MONEY),
                 Column(_("Committed (baht)"), MONEY),
                 Column(_("Spent (baht)"), MONEY),
@@ -358,7 +361,7 @@ def _budget_chart(board: Dashboard) -> Chart:
         title,
         _(
             "Each bar is a percentage of its own cap (the edition's cap per district times the "
-            "programme districts); the dashed line is the cap."
+            "Role Model districts); the dashed line is the cap."
         ),
         svg.bar_chart(
             chart_id="chart-budget",
@@ -457,8 +460,8 @@ def _books_chart(board: Dashboard) -> Chart:
         "books",
         title,
         _(
-            "A district is expected to send its book when it has at least one live project in the "
-            "edition; late means its first version came after the deadline."
+            "Every Role Model district of the edition is expected to send one book; late means its "
+            "first version came after the deadline."
         ),
         svg.bar_chart(chart_id="chart-books", title=title, desc=f"{desc} {order}", bars=bars, series=series)
         if bars
@@ -548,6 +551,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "expected": totals.books_expected,
         "late": totals.books_late,
         "acknowledged": totals.books_acknowledged,
+        "districts": totals.districts,
+        "not_started": totals.not_started,
     }
     all_provinces = urlencode({"edition": board.edition.code}) if board.edition else ""
     return render(

@@ -162,6 +162,8 @@ class RowForm(DescribedForm):
         data = getattr(self, "cleaned_data", None)
         if data is None:
             return False
+        if any(name in (getattr(self, "_errors", None) or {}) for name in self.fields):
+            return False  # something was typed that cannot be read: the row's other errors count too
         return all(data.get(name) in (None, "") for name in self.fields if name != "DELETE")
 
     def is_removed(self) -> bool:

@@ -24,7 +24,7 @@ def browser(user, language="th") -> Client:
 
 
 def test_chief_names_an_acting_official_with_be_dates(world):
-    deputy = f.user_with("deputy")
+    deputy = f.user_with("deputy", "district_officer", world.d1)
     f.grant(deputy, "district_officer", world.d1)
     client = browser(world.chief)
     page = client.get("/delegation/")
@@ -50,7 +50,8 @@ def test_errors_are_shown_beside_the_fields_and_nothing_is_saved(world):
     assert response.status_code == 422
     html = response.content.decode()
     assert 'id="id_ends_on_error"' in html  # a CE year in the Thai UI is refused, never read as BE
-    assert 'value="deputy"' in html and 'value="31/08/2021"' in html
+    assert 'id="id_delegate_error"' in html  # "deputy" is no official of the district
+    assert 'value="31/08/2021"' in html
     unknown = client.post(
         "/delegation/",
         {"district": "5001", "delegate": "ghost", "starts_on": be(TODAY), "ends_on": be(TODAY)},
@@ -61,7 +62,7 @@ def test_errors_are_shown_beside_the_fields_and_nothing_is_saved(world):
 
 
 def test_ending_a_delegation(world):
-    deputy = f.user_with("deputy")
+    deputy = f.user_with("deputy", "district_officer", world.d1)
     client = browser(world.chief)
     client.post(
         "/delegation/",

@@ -173,10 +173,13 @@ def test_detail_shows_rule_panel_budget_meter_and_timeline_in_order(world):
 
     # The rule panel: every rule with its badge, message and clause.
     assert "Guideline rules" in html
-    assert html.count('class="badge passed">Passed<') == 13
+    assert html.count('class="badge passed">Passed<') == 14
     assert "Guideline 1, scope (5): budget" in html
     assert "Projects to avoid (Don&#x27;t) 1" in html
-    assert "plus this project&#x27;s 50,000.00 THB would exceed the cap of 150,000.00 THB" in html
+    assert (
+        "Committed by the district&#x27;s other projects 30,000.00 THB + this project 50,000.00 THB "
+        "= 80,000.00 THB, within the cap of 150,000.00 THB" in html
+    )
 
     # The district's budget meter: cap, committed (both live projects), remaining.
     meter = html[html.index('id="meter-title"') :]
@@ -214,10 +217,10 @@ def test_failed_rules_are_marked_failed_and_the_meter_shows_over_the_cap(world):
     world.edition.budget_cap = Decimal("40000.00")  # the cap is lowered after the selection
     world.edition.save()
     html = page(browser(world.chief, "en"), detail_url(project))
-    assert html.count('class="badge passed">Passed<') == 12
+    assert html.count('class="badge passed">Passed<') == 13
     assert html.count('class="badge failed">Failed<') == 1
-    failed = html[html.index('<li class="failed">') :]
-    assert "would exceed the cap of 40,000.00 THB" in failed[: failed.index("</li>")]
+    failed = html[html.index('<li class="failed"') :]
+    assert "would be more than the cap of 40,000.00 THB" in failed[: failed.index("</li>")]
     assert "1 rule is not met." in html
     assert 'class="meter over"' in html
     assert "-10,000.00" in html
@@ -681,7 +684,7 @@ def test_list_page_queries_do_not_grow_with_rows(world):
 
 
 def test_timeline_names_the_official_acted_for_and_marks_late_events(world):
-    deputy = f.user_with("deputy")
+    deputy = f.user_with("deputy", "district_officer", world.d1)
     delegation_create(
         acting_user=world.chief,
         district="5001",

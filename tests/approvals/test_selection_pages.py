@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from tests import factories as f
+from workflow.dates import date_format_message
 from workflow.models import AuditEvent, BankEntry, Project, State, Subdistrict
 from workflow.rules import RULES
 from workflow.services.projects import project_approve
@@ -97,8 +98,11 @@ def test_bank_lists_only_my_districts_entries_with_the_budget(client: Client, w:
     assert response.status_code == 200
     assert "B-1" in body and "B-2" in body
     assert "B-3" not in body  # the entry of district 5002
-    assert f'href="/select/{w.entry.pk}/"' in body
+    assert f'href="/select/{w.entry2.pk}/"' in body
     assert f'href="/select/{w.other_entry.pk}/"' not in body
+    # The entry already selected is marked so, and offers no second selection.
+    assert f'href="/select/{w.entry.pk}/"' not in body
+    assert f'<span class="badge" id="taken-{w.entry.pk}">คัดเลือกแล้ว</span>' in body
     # The district's budget: cap, committed, remaining.
     assert "150,000.00" in body and "40,000.00" in body and "110,000.00" in body
     assert "50,000.00" in body  # an entry's estimated budget
@@ -224,9 +228,7 @@ def test_a_ce_year_in_the_thai_ui_is_refused_not_stored(client: Client, w: Simpl
     body = html(response)
     assert response.status_code == 422
     assert Project.objects.count() == 0
-    with translation.override("th"):
-        expected = translation.gettext("Enter the year in the Buddhist Era (e.g. 2564).")
-    assert expected in error_text(body, "id_end_date_error")
+    assert date_format_message("th") in error_text(body, "id_end_date_error")
     assert re.search(
         r'name="end_date"[^>]*aria-describedby="id_end_date_error id_end_date_hint"', body
     ) or re.search(r'aria-describedby="id_end_date_error id_end_date_hint"[^>]*name="end_date"', body)

@@ -73,7 +73,7 @@ def pushes(monkeypatch):
 
 
 def test_creating_a_project_tells_the_districts_chiefs_and_acting_officials_only(world):
-    deputy = f.user_with("deputy")
+    deputy = f.user_with("deputy", "district_officer", world.d1)
     delegation_create(
         acting_user=world.chief,
         district=world.d1,
@@ -95,7 +95,7 @@ def test_creating_a_project_tells_the_districts_chiefs_and_acting_officials_only
 
 
 def test_a_delegation_not_yet_started_gets_nothing(world):
-    deputy = f.user_with("deputy")
+    deputy = f.user_with("deputy", "district_officer", world.d1)
     delegation_create(
         acting_user=world.chief,
         district=world.d1,

@@ -58,19 +58,37 @@ def token(port: int, username: str) -> str:
     return str(body["token"])
 
 
+# A bank entry is taken once per district and edition: each project the tests create selects
+# an entry of its own, from these (imported into the stack's bank).
+EXTRA_ENTRIES = 40
+
+
 @pytest.fixture(scope="module")
 def world(stack: Stack) -> SimpleNamespace:
-    """Tokens for the demo officer and chief of district 5001 (one from each server)."""
+    """Tokens for the demo officer and chief of district 5001 (one from each server), and bank
+    entries of 5001 that no project has selected yet."""
     try:
+        rows = [
+            f"TPB-PROC-{n:02d},500101,โครงการทดสอบ {n},ทดสอบ,environment,1000" for n in range(EXTRA_ENTRIES)
+        ]
+        bank_file = stack.folder / "extra-bank.csv"
+        bank_file.write_text(
+            "code,subdistrict_code,title,description,dimension,estimated_budget\n" + "\n".join(rows) + "\n",
+            encoding="utf-8",
+        )
+        stack.manage("import_bank", str(bank_file))
         officer = token(stack.daphne_port, "officer")
         chief = token(stack.uvicorn_port, "chief")
-        status, bank = http_request(stack.daphne_port, "GET", "/api/v1/bank/?district=5001", token=officer)
+        status, bank = http_request(
+            stack.daphne_port, "GET", "/api/v1/bank/?district=5001&page_size=200", token=officer
+        )
         assert status == 200, bank
-        entry = next(e for e in bank["results"] if e["code"] == "TPB-500101-02")
+        entries = [e["id"] for e in bank["results"] if e["code"].startswith("TPB-PROC-")]
+        assert len(entries) == EXTRA_ENTRIES, bank
     except BaseException:
         print(stack.logs())
         raise
-    return SimpleNamespace(officer=officer, chief=chief, entry=entry["id"])
+    return SimpleNamespace(officer=officer, chief=chief, entries=iter(entries))
 
 
 def run(stack: Stack, coroutine: Any) -> Any:
@@ -88,7 +106,7 @@ async def call(port: int, method: str, path: str, **kwargs: Any) -> tuple[int, A
 
 def project_body(world: SimpleNamespace) -> dict[str, Any]:
     return {
-        "bank_entry": world.entry,
+        "bank_entry": next(world.entries),
         "title": f"โครงการทดสอบหลายกระบวนการ {next(_titles)}",
         "dimension": "environment",
         "subdistricts": ["500101"],

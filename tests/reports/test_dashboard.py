@@ -184,14 +184,16 @@ def test_an_unknown_edition_is_named_as_the_wrong_field(world):
 
 def test_another_edition_can_be_chosen(world):
     f.make_project(world.officer, world.entry)
-    Edition.objects.create(
-        code="2569", title="Earlier", budget_cap=Decimal("100000.00"), deadline=datetime.date(2026, 8, 31)
+    f.designate(
+        Edition.objects.create(
+            code="2569", title="Earlier", budget_cap=Decimal("100000.00"), deadline=datetime.date(2026, 8, 31)
+        )
     )
     current = api(world.planner).json()
     earlier = api(world.planner, edition="2569").json()
     assert current["edition"]["code"] == "2570" and current["totals"]["projects"] == 1
     assert earlier["edition"]["code"] == "2569" and earlier["totals"]["projects"] == 0
-    assert earlier["totals"]["cap"] == "300000.00"  # 3 programme districts × 100,000.00
+    assert earlier["totals"]["cap"] == "300000.00"  # 3 Role Model districts × 100,000.00
 
 
 # --- The figures ---------------------------------------------------------------------------------
@@ -324,7 +326,8 @@ def test_a_late_book_and_its_correction_count_once(world, no_book):
     assert first.is_late
     svc.district_submit(district="5001", acting_user=world.chief, comment="แก้ไขจำนวนครัวเรือน")
     totals = api(world.planner).json()["totals"]
-    assert (totals["books_expected"], totals["books_received"], totals["books_late"]) == (1, 1, 1)
+    # Every Role Model district (3) owes its book; 5001's two versions count once, late.
+    assert (totals["books_expected"], totals["books_received"], totals["books_late"]) == (3, 1, 1)
     recent = api(world.inspector).json()["recent_submissions"]
     assert [(s["district"], s["version"], s["is_late"]) for s in recent] == [
         ("5001", 2, True),
@@ -375,9 +378,10 @@ def more_line(html: str, chart: str) -> str:
 
 
 def empty_province() -> None:
-    """Province 52 with a programme district and nothing in it."""
+    """Province 52 with a Role Model district and nothing in it."""
     province = Province.objects.create(code="52", name_th="ลำปาง", name_en="Lampang")
     District.objects.create(code="5201", province=province, name_th="เมืองลำปาง", name_en="Mueang Lampang")
+    f.designate(Edition.objects.get(is_active=True), ["5201"])
 
 
 def test_charts_draw_only_the_provinces_with_something_to_show(progress):
@@ -386,15 +390,18 @@ def test_charts_draw_only_the_provinces_with_something_to_show(progress):
     assert drawn(html, "states") == ["Chiang Mai", "Lamphun"]  # 4 projects, then 1
     assert drawn(html, "budget") == ["Chiang Mai", "Lamphun"]  # both 26.7 % of their cap: 80,000 first
     assert drawn(html, "overdue") == ["Chiang Mai", "Lamphun"]  # 1 overdue, then 0 of 1 open
-    assert drawn(html, "books") == ["Chiang Mai", "Lamphun"]  # 1 missing of 2, then 1 of 1
+    # Every Role Model district owes its book, Lampang's (nothing started) too.
+    assert drawn(html, "books") == ["Chiang Mai", "Lamphun", "Lampang"]  # 1 missing of 2, then 1 of 1, 1 of 1
     for chart in GROUP_CHARTS:
-        assert "Lampang" not in section(html, chart).split("<details", 1)[0]
+        if chart != "books":
+            assert "Lampang" not in section(html, chart).split("<details", 1)[0]
         assert table_codes(html, chart) == ["50", "51", "52"]  # the table keeps every province
         assert more_line(html, chart) == ""
     assert "the most overdue tasks first" in section(html, "overdue")
     rows = _csv_rows(export(progress.planner, "states", "csv"))
     assert [r[0] for r in rows[1:-1]] == ["50", "51", "52"]
-    assert rows[3][2:] == ["0"] * (len(State.values) + 1)  # Lampang: no project in any state
+    # Lampang: no project in any state; one Role Model district, not started yet.
+    assert rows[3][2:] == ["0"] * (len(State.values) + 1) + ["1", "1"]
 
 
 @pytest.mark.parametrize("who", ["planner", "provincial"])
@@ -445,11 +452,12 @@ def test_charts_with_nothing_to_draw_say_so(world):
     svc.project_reject(project=rejected, acting_user=world.chief, comment="ไม่สอดคล้องกับแผนพัฒนาอำเภอ")
     html = page(world.planner, language="en").content.decode()
     assert drawn(html, "states") == ["Chiang Mai"]  # the rejected project
-    # Nothing is committed, open or expected: a sentence instead of an empty chart.
+    # Nothing is committed or open: a sentence instead of an empty chart. Books are still
+    # expected: every Role Model district owes one, whether it started or not.
+    assert drawn(html, "books") == ["Chiang Mai", "Lamphun"]
     messages = {
         "budget": "No budget committed yet.",
         "overdue": "No open tasks.",
-        "books": "No report book is expected yet.",
         "dimensions": "No live projects yet.",
     }
     for chart, message in messages.items():
@@ -517,7 +525,7 @@ def test_export_headers_are_translated_and_money_has_two_decimals(progress):
     thai = _csv_rows(export(progress.planner, "budget", "csv"))
     english = _csv_rows(export(progress.planner, "budget", "csv", language="en"))
     assert thai[0][:2] == ["รหัส", "จังหวัด"]
-    assert english[0][:4] == ["Code", "Province", "Programme districts", "Cap (baht)"]
+    assert english[0][:4] == ["Code", "Province", "Role Model districts", "Cap (baht)"]
     assert english[1][:7] == ["50", "Chiang Mai", "2", "300000.00", "80000.00", "38500.00", "220000.00"]
     assert english[-1][:4] == ["", "Total", "3", "450000.00"]
 
@@ -546,6 +554,7 @@ def _more_districts(world: Any, count: int) -> None:
         code = f"{60 + n}"
         province = Province.objects.create(code=code, name_th=f"จังหวัด {code}", name_en=f"Province {code}")
         district = District.objects.create(code=f"{code}01", province=province, name_th=f"อำเภอ {code}01")
+        f.designate(Edition.objects.get(is_active=True), [district])
         sub = Subdistrict.objects.create(code=f"{code}0101", district=district, name_th=f"ตำบล {code}0101")
         officer = f.user_with(f"officer_{code}", Role.DISTRICT_OFFICER, district)
         end = timezone.localdate() + datetime.timedelta(days=20)  # before the deadline ``progress`` set

@@ -115,6 +115,8 @@ def test_district_budget(world):
         "cap": "150000.00",
         "committed": "60000.00",
         "remaining": "90000.00",
+        "spent": "0.00",
+        "disbursed": "0.00",
     }
     assert as_user(world.other_chief).get("/api/v1/districts/5001/budget/").status_code == 404
 

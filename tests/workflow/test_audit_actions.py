@@ -178,7 +178,7 @@ def test_every_action_written_across_the_demo_and_the_other_services_is_in_the_c
     assert timers_run(today=min(dues)).reminders >= 1
     assert timers_run(today=max(dues) + datetime.timedelta(days=60)).escalations >= 1
 
-    deputy = f.user_with("deputy")
+    deputy = f.user_with("deputy", "district_officer", selected.district)
     today = timezone.localdate()
     delegation = delegation_create(
         acting_user=chief,

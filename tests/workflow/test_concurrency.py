@@ -124,6 +124,8 @@ def test_simultaneous_selections_never_exceed_the_cap(world):
     cap = world.edition.budget_cap
     assert cap == Decimal("150000.00")
     officers = [plain_user(f"officer_{i}", Role.DISTRICT_OFFICER, world.d1) for i in range(8)]
+    # Each officer selects an entry of their own (an entry is taken once per edition).
+    entries = [f.bank_entry(world.subs["500101"], f"C-{i}") for i in range(8)]
     body = {
         "bank_entry": world.entry.pk,
         "title": "โครงการส่งเสริมอาชีพ",
@@ -142,7 +144,12 @@ def test_simultaneous_selections_never_exceed_the_cap(world):
     }
     clients = [client_for(officer) for officer in officers]
 
-    results = run_together([lambda c=c: post_json(c, "/api/v1/projects/", body) for c in clients])
+    results = run_together(
+        [
+            lambda c=c, e=e: post_json(c, "/api/v1/projects/", {**body, "bank_entry": e.pk})
+            for c, e in zip(clients, entries, strict=True)
+        ]
+    )
 
     created = [b for status, b in results if status == 201]
     refused = [b for status, b in results if status != 201]
@@ -168,16 +175,18 @@ def test_simultaneous_selections_never_exceed_the_cap(world):
 
 def test_simultaneous_selections_in_two_districts_do_not_block_each_other(world):
     """Two districts, four officers each: each district's cap is enforced on its own."""
-    entries = {"5001": world.entry, "5002": world.other_entry}
+    subs = {"5001": world.subs["500101"], "5002": world.subs["500201"]}
     officers = [
-        (plain_user(f"officer_{code}_{i}", Role.DISTRICT_OFFICER, district), code)
+        (plain_user(f"officer_{code}_{i}", Role.DISTRICT_OFFICER, district), code, i)
         for code, district in (("5001", world.d1), ("5002", world.d2))
         for i in range(4)
     ]
+    # Each officer selects an entry of their own (an entry is taken once per edition).
+    entries = {(code, i): f.bank_entry(subs[code], f"C-{code}-{i}") for _, code, i in officers}
     deadline = world.edition.deadline.isoformat()
 
-    def body(code: str) -> dict[str, Any]:
-        entry = entries[code]
+    def body(code: str, i: int) -> dict[str, Any]:
+        entry = entries[(code, i)]
         return {
             "bank_entry": entry.pk,
             "subdistricts": [entry.subdistrict_id],
@@ -195,9 +204,12 @@ def test_simultaneous_selections_in_two_districts_do_not_block_each_other(world)
             },
         }
 
-    clients = [(client_for(user), code) for user, code in officers]
+    clients = [(client_for(user), code, i) for user, code, i in officers]
     results = run_together(
-        [lambda c=c, code=code: (code, *post_json(c, "/api/v1/projects/", body(code))) for c, code in clients]
+        [
+            lambda c=c, code=code, i=i: (code, *post_json(c, "/api/v1/projects/", body(code, i)))
+            for c, code, i in clients
+        ]
     )
 
     for code in ("5001", "5002"):

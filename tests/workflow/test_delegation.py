@@ -34,8 +34,8 @@ def delegate_to(world, user, start=TODAY, end=None):
 
 def test_acting_official_sees_and_does_the_chiefs_tasks_and_history_says_acting_for(world):
     project = f.make_project(world.officer, world.entry)
-    deputy = f.user_with("deputy")
-    assert api(deputy).get(f"/api/v1/projects/{project.pk}/").status_code == 404
+    deputy = f.user_with("deputy", "district_officer", world.d1)
+    assert api(deputy).get("/api/v1/tasks/").json()["results"] == []  # an officer: no chief's task
     delegate_to(world, deputy)
     tasks = api(deputy).get("/api/v1/tasks/").json()["results"]
     assert [(t["step"], t["project"]["id"]) for t in tasks] == [("review", project.pk)]
@@ -53,30 +53,33 @@ def test_acting_official_sees_and_does_the_chiefs_tasks_and_history_says_acting_
 
 def test_outside_the_period_the_delegate_holds_nothing(world):
     project = f.make_project(world.officer, world.entry)
-    deputy = f.user_with("deputy")
+    deputy = f.user_with("deputy", "district_officer", world.d1)
     delegate_to(
         world, deputy, start=TODAY + datetime.timedelta(days=1), end=TODAY + datetime.timedelta(days=3)
     )
-    assert api(deputy).get(f"/api/v1/projects/{project.pk}/").status_code == 404
     assert api(deputy).get("/api/v1/tasks/").json()["results"] == []
+    approve = api(deputy).post(f"/api/v1/projects/{project.pk}/transitions/approve/", {"comment": "แทน"})
+    assert approve.status_code == 403
 
 
 def test_ended_delegation_and_a_chief_who_left_grant_nothing(world):
     project = f.make_project(world.officer, world.entry)
-    deputy = f.user_with("deputy")
+    deputy = f.user_with("deputy", "district_officer", world.d1)
     delegation = delegate_to(world, deputy)
     delegation_revoke(acting_user=world.chief, delegation=delegation)
-    assert api(deputy).get(f"/api/v1/projects/{project.pk}/").status_code == 404
+    assert api(deputy).get("/api/v1/tasks/").json()["results"] == []
+    approve = api(deputy).post(f"/api/v1/projects/{project.pk}/transitions/approve/", {"comment": "แทน"})
+    assert approve.status_code == 403
     assert AuditEvent.objects.filter(action="delegation_revoke").count() == 1
 
-    second = f.user_with("deputy2")
+    second = f.user_with("deputy2", "district_officer", world.d1)
     delegate_to(world, second)
     world.chief.role_memberships.all().delete()
-    assert api(second).get(f"/api/v1/projects/{project.pk}/").status_code == 404
+    assert api(second).get("/api/v1/tasks/").json()["results"] == []
 
 
 def test_only_a_chief_in_their_own_right_may_delegate(world):
-    deputy = f.user_with("deputy")
+    deputy = f.user_with("deputy", "district_officer", world.d1)
     with pytest.raises(Forbidden):
         delegation_create(
             acting_user=world.officer, district=world.d1, delegate=deputy, starts_on=TODAY, ends_on=TODAY
@@ -104,7 +107,7 @@ def test_bad_ranges_self_unknown_user_and_overlaps_are_refused(world):
         )
     delegate_to(world, world.officer2)
     with pytest.raises(Conflict):
-        delegate_to(world, f.user_with("deputy"))
+        delegate_to(world, f.user_with("deputy", "district_officer", world.d1))
 
 
 def test_acting_official_cannot_approve_a_project_they_created(world):
@@ -120,7 +123,7 @@ def test_acting_official_cannot_approve_a_project_they_created(world):
 def test_users_holding_a_role_include_acting_officials_only_while_in_force(world):
     from workflow import access
 
-    deputy = f.user_with("deputy")
+    deputy = f.user_with("deputy", "district_officer", world.d1)
     assert list(access.users_holding("district_chief", world.d1)) == [world.chief]
     delegate_to(world, deputy)
     assert set(access.users_holding("district_chief", world.d1)) == {world.chief, deputy}

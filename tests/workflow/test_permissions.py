@@ -681,6 +681,8 @@ def test_district_budget_visibility(world, user_attr, code, status):
             "cap": "150000.00",
             "committed": committed,
             "remaining": remaining,
+            "spent": "0.00",
+            "disbursed": "0.00",
         }
 
 

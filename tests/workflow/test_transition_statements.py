@@ -114,7 +114,13 @@ def test_the_cost_does_not_grow_with_the_district_its_people_or_the_history(worl
     entries = iter(f.bank_entry(world.subs["500101"], f"X-{n}") for n in range(2))
     steps: list[tuple[str, Callable[..., Any], Any, dict[str, Any]]] = [
         ("approve", svc.project_approve, world.chief, {}),
-        ("implement", svc.project_implement, world.officer, {"record": implementation()}),
+        # 39,000 spent on 20,000 approved: the comment says why (spend_over_approved)
+        (
+            "implement",
+            svc.project_implement,
+            world.officer,
+            {"record": implementation(), "comment": "ค่าวัสดุขึ้นราคา"},
+        ),
         ("monitor", svc.project_monitor, world.inspector, {"findings": "ครบถ้วน"}),
     ]
 

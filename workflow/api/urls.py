@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import editions, views
 
 urlpatterns = [
     path("auth/token/", views.TokenApi.as_view(), name="api-token"),
@@ -9,6 +9,9 @@ urlpatterns = [
     path("areas/subdistricts/", views.SubdistrictListApi.as_view(), name="api-subdistricts"),
     path("editions/", views.EditionListApi.as_view(), name="api-editions"),
     path("editions/<int:pk>/", views.EditionDetailApi.as_view(), name="api-edition"),
+    path(
+        "editions/<int:pk>/districts/", editions.EditionDistrictsApi.as_view(), name="api-edition-districts"
+    ),
     path("bank/", views.BankListApi.as_view(), name="api-bank"),
     path("projects/", views.ProjectListApi.as_view(), name="api-projects"),
     path("projects/<int:pk>/", views.ProjectDetailApi.as_view(), name="api-project"),

@@ -23,7 +23,7 @@ from .. import access
 from ..importers import bank_import_file, geography_import, regions_import
 from ..models import Edition, InspectionRegion, Project, RoleMembership
 from ..services import projects as svc
-from ..services.programme import edition_create, edition_update
+from ..services.programme import designated_codes, edition_create, edition_districts_replace, edition_update
 from ..services.roles import role_grant
 from ..services.system import system_user
 
@@ -31,6 +31,8 @@ DEMO_DIR = Path(__file__).resolve().parent
 DEMO_PASSWORD = "rolemodel-demo"  # noqa: S105 - printed demo logins for a local demo only
 DEMO_EDITION = "2570"
 DEMO_REGION = "R15"
+# The demo edition's Role Model districts: Mueang Lamphun (5101) has not started yet.
+DEMO_DISTRICTS = ["5001", "5002", "5101"]
 
 # username, role, area, display name
 DEMO_USERS: list[tuple[str, str, str, str]] = [
@@ -231,6 +233,10 @@ def demo_seed(*, acting_user: Any = None) -> DemoSummary:
             role_grant(acting_user=actor, user=users[username], role=role, area_code=area)
         access.forget(users[username])
     edition = _edition(admin_user)
+    if not designated_codes(edition):
+        edition_districts_replace(
+            acting_user=users["planner"], edition=edition, district_codes=DEMO_DISTRICTS
+        )
     created = 0
     if not Project.objects.filter(edition=edition).exists():
         created = _projects(users)

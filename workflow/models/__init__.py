@@ -2,7 +2,7 @@ from .areas import BANGKOK_PROVINCE_CODE, COUNTRY_CODE, District, InspectionRegi
 from .audit import AuditChain, AuditEvent
 from .bank import BankEntry
 from .process import ProjectProcess
-from .programme import Dimension, Edition, Holiday
+from .programme import Dimension, Edition, Holiday, RoleModelDistrict
 from .projects import (
     BudgetLine,
     DistrictSubmission,
@@ -41,6 +41,7 @@ __all__ = [
     "Province",
     "Role",
     "RoleMembership",
+    "RoleModelDistrict",
     "SpendLine",
     "State",
     "Subdistrict",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 GUIDELINE_CENTRAL_EMAIL = "dopa.areaplan@gmail.com"
@@ -84,3 +86,42 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+
+class RoleModelDistrict(models.Model):
+    """A district designated as a Role Model district (อำเภอต้นแบบ) of an edition.
+
+    The programme runs in these districts only: they select projects, their caps make the
+    national budget and each of them is expected to send one report book. Changed through
+    ``workflow.services.programme.edition_districts_replace`` (audited).
+    """
+
+    edition = models.ForeignKey(
+        Edition, on_delete=models.CASCADE, related_name="designations", verbose_name=_("edition")
+    )
+    district = models.ForeignKey(
+        "workflow.District",
+        on_delete=models.PROTECT,
+        related_name="designations",
+        verbose_name=_("district"),
+    )
+    designated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("designated by"),
+    )
+    designated_at = models.DateTimeField(_("designated"), default=timezone.now)
+
+    class Meta:
+        ordering = ["edition", "district"]
+        verbose_name = _("Role Model district")
+        verbose_name_plural = _("Role Model districts")
+        constraints = [
+            models.UniqueConstraint(fields=["edition", "district"], name="role_model_district_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.edition_id} {self.district_id}"

@@ -114,6 +114,15 @@ class Project(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["district", "edition", "state"]),
             models.Index(fields=["state"]),
         ]
+        constraints = [
+            # A bank entry is taken once per edition (and so per district: the entry's) while
+            # its project is live; a rejected or withdrawn project frees it.
+            models.UniqueConstraint(
+                fields=["edition", "bank_entry"],
+                condition=~models.Q(state__in=["rejected", "withdrawn"]),
+                name="project_bank_entry_once_live",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +26,7 @@ from ..audit_actions import AuditAction
 from ..errors import (
     ConcurrentChange,
     Conflict,
+    DomainError,
     FieldError,
     Forbidden,
     IllegalTransition,
@@ -44,6 +45,7 @@ from ..models import (
     MonitoringRecord,
     PrimaryObjective,
     Project,
+    RoleModelDistrict,
     SpendLine,
     State,
     Subdistrict,
@@ -51,7 +53,7 @@ from ..models import (
 )
 from ..models.programme import Dimension
 from ..models.projects import RELEASED_STATES
-from ..rules import ProjectFacts, evaluate, failures
+from ..rules import ProjectFacts, evaluate, failures, money
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")
@@ -316,6 +318,28 @@ def _budget_snapshot(district_code: str, edition: Edition) -> dict[str, str]:
 # --- Create and update --------------------------------------------------------------------
 
 
+def _not_participating(edition: Edition, district: District) -> DomainError:
+    """Only the edition's Role Model districts (อำเภอต้นแบบ) select projects."""
+    return DomainError(
+        _("%(district)s is not a Role Model district of edition %(edition)s: it cannot select projects.")
+        % {"district": district.name_th, "edition": edition.code},
+        "not_participating",
+        422,
+    )
+
+
+def _bank_entry_taken(edition: Edition, entry: BankEntry) -> DomainError:
+    """A bank entry is taken once per district and edition while its project is live."""
+    holder = Project.objects.committed().filter(edition=edition, bank_entry=entry).only("pk", "title").first()
+    message = _("This bank entry is already selected in this edition: project “%(title)s” (no. %(id)s).") % {
+        "title": holder.title if holder else entry.title,
+        "id": holder.pk if holder else "-",
+    }
+    return DomainError(
+        message, "bank_entry_taken", 422, [FieldError("bank_entry", "bank_entry_taken", message).as_dict()]
+    )
+
+
 @transaction.atomic
 def project_create(*, acting_user: Any, bank_entry: BankEntry | int, data: ProjectInput) -> Project:
     principal = access.principal_for(acting_user)
@@ -336,6 +360,8 @@ def project_create(*, acting_user: Any, bank_entry: BankEntry | int, data: Proje
     edition = selectors.active_edition()
     if edition is None:
         raise Conflict(_("No programme edition is open for selection."), "no_active_edition")
+    if not RoleModelDistrict.objects.filter(edition=edition, district=district).exists():
+        raise _not_participating(edition, district)
     if data.title is None:
         data.title = entry.title
     if data.dimension is None and "dimension" not in data.given:
@@ -345,10 +371,16 @@ def project_create(*, acting_user: Any, bank_entry: BankEntry | int, data: Proje
         raise InvalidInput(errors)
     subdistricts = _resolve_subdistricts(data.subdistricts) if data.subdistricts is not None else []
     selectors.district_for_update(district.code)
+    if Project.objects.committed().filter(edition=edition, bank_entry=entry).exists():
+        raise _bank_entry_taken(edition, entry)
     facts = _facts_for(None, district.code, data, subdistricts)
     rule_snapshot = _check_rules(facts, edition, exclude_project_id=None)
     project = Project(edition=edition, district=district, bank_entry=entry, created_by=acting_user)
-    project.save()
+    try:
+        with transaction.atomic():  # the partial unique index decides a race the lock did not
+            project.save()
+    except IntegrityError:
+        raise _bank_entry_taken(edition, entry) from None
     _apply(project, data, subdistricts)
     flows.process_start(project=project)
     events.publish(
@@ -584,20 +616,41 @@ def project_implement(
         errors.append(FieldError("evidence", "unknown_evidence", _("Unknown evidence file.")))
     if errors:
         raise InvalidInput(errors)
+    spent = sum((Decimal(line.amount) for line in record.spend_lines), Decimal("0.00"))
+    # The project's approved budget, the district's committed budget and what its other live
+    # projects spent: one statement, under the district's lock (the row says ``locks_district``).
+    facts = selectors.transition_facts(locked).spending(spent)
+    spend_rule = facts.spend_result(locked.edition)
+    if not spend_rule.passed:
+        raise RuleViolation([spend_rule.as_error()])
+    approved = facts.facts.budget
+    over_approved = spent > approved
+    if over_approved and not comment.strip():
+        raise InvalidInput(
+            [
+                FieldError(
+                    "comment",
+                    "spend_over_approved",
+                    _("The spending is above the approved budget of %(budget)s baht: say why in the comment.")
+                    % {"budget": money(approved)},
+                )
+            ]
+        )
     if locked._has_spend_lines:  # type: ignore[attr-defined]  # read with the project
         locked.spend_lines.all().delete()
     sql.insert(_line_rows(SpendLine, locked, record.spend_lines))
     locked.activities_done = record.activities_done
     locked.villages_reached = record.villages_reached
     locked.households_reached = record.households_reached
-    spent = sum((Decimal(line.amount) for line in record.spend_lines), Decimal("0.00"))
     payload = {
         "spent": str(spent),
+        "approved_budget": str(approved),
+        "warnings": ["spend_over_approved"] if over_approved else [],
         "villages_reached": record.villages_reached,
         "households_reached": record.households_reached,
         "evidence": [{"id": e.pk, "sha256": e.sha256} for e in evidence],
     }
-    return _transition(begun, comment=comment, payload=payload)
+    return _transition(begun, comment=comment, payload=payload, facts=facts)
 
 
 @transaction.atomic

@@ -1,3 +1,3 @@
-from . import audit
+from . import audit, designation
 
-urlpatterns = [*audit.urlpatterns]
+urlpatterns = [*audit.urlpatterns, *designation.urlpatterns]
