@@ -5,8 +5,10 @@ processes, on the benchmark's database, ``DEBUG=0``. Each client is a thread wit
 keep-alive connection; it takes projects from a shared list and drives each one approve →
 implement → monitor → report with ``POST /api/v1/projects/{id}/transitions/{name}/`` as the
 step's user (token authentication: ``/api/v1/auth/token/`` for one user, to check the endpoint,
-the others' tokens made with the same model). Bounded: a fixed number of projects and a
-per-request timeout. Throughput is transitions over the wall time of the whole run.
+the others' tokens made with the same model). Before the clock starts, a few untimed reads of a
+project's detail on concurrent connections let every server process pay its one-off first-request
+costs (``warm_up``). Bounded: a fixed number of projects and a per-request timeout. Throughput
+is transitions over the wall time of the whole run.
 """
 
 from __future__ import annotations
@@ -92,15 +94,7 @@ def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen
 
 def peak_rss_of_tree(pid: int) -> list[float]:
     """VmHWM (peak RSS, MB) of a process and its direct children, read from /proc."""
-    pids = [pid]
-    for stat in os.listdir("/proc"):
-        if stat.isdigit():
-            try:
-                with open(f"/proc/{stat}/stat", encoding="ascii", errors="replace") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        pids.append(int(stat))
-            except (OSError, ValueError, IndexError):
-                continue
+    pids = [pid, *_children(pid)]
     peaks = []
     for p in pids:
         try:
@@ -111,6 +105,40 @@ def peak_rss_of_tree(pid: int) -> list[float]:
         except OSError:
             continue
     return peaks
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
+def cpu_seconds_of_tree(pid: int) -> float:
+    """User + system CPU seconds of a process and its direct children (the server's workers)."""
+    total = 0
+    for p in [pid, *_children(pid)]:
+        try:
+            with open(f"/proc/{p}/stat", encoding="ascii", errors="replace") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent not idle, since boot (``/proc/stat``): everyone's work."""
+    with open("/proc/stat", encoding="ascii") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def tokens(user_pks: set[int], port: int) -> dict[int, str]:
@@ -137,6 +165,35 @@ def tokens(user_pks: set[int], port: int) -> dict[int, str]:
     return result
 
 
+def warm_up(port: int, key: str, project_id: int, connections: int) -> int:
+    """Untimed: ``connections`` concurrent keep-alive clients read a project's detail a few times,
+    so that every server process has paid its one-off costs (the URLconf and the modules it
+    imports on its first request, about 0.5 s of CPU; its first pooled database connections)
+    before the clock starts. Returns the number of answers that were not 200."""
+    failures: list[int] = []
+
+    def one() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            for _ in range(3):
+                conn.request(
+                    "GET", f"/api/v1/projects/{project_id}/", headers={"Authorization": f"Token {key}"}
+                )
+                response = conn.getresponse()
+                response.read()
+                if response.status != 200:
+                    failures.append(response.status)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=one) for _ in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(failures)
+
+
 def run_http(
     world: World, database_url: str, *, projects: int, clients: int, workers: int, skip: set[int]
 ) -> tuple[dict[str, Any], list[int]]:
@@ -151,6 +208,9 @@ def run_http(
     try:
         keys = tokens({pk for a in actors.values() for pk in a.values()}, port)
         connections.close_all()
+        first = project_ids[0]
+        if warm_up(port, keys[actors[first]["chief"]], first, connections=4 * workers):
+            raise RuntimeError("the warm-up requests failed")
         work: queue.Queue[int] = queue.Queue()
         for pk in project_ids:
             work.put(pk)
@@ -189,6 +249,11 @@ def run_http(
                     if status != 200:
                         break
 
+        server_cpu, busy, client_cpu = (
+            cpu_seconds_of_tree(server.pid),
+            machine_busy_seconds(),
+            time.process_time(),
+        )
         wall = time.perf_counter()
         threads = [threading.Thread(target=client) for _ in range(clients)]
         for t in threads:
@@ -196,6 +261,9 @@ def run_http(
         for t in threads:
             t.join()
         wall = time.perf_counter() - wall
+        server_cpu = cpu_seconds_of_tree(server.pid) - server_cpu
+        busy = machine_busy_seconds() - busy
+        client_cpu = time.process_time() - client_cpu
         server_rss = peak_rss_of_tree(server.pid)
     finally:
         server.terminate()
@@ -216,6 +284,11 @@ def run_http(
         "p95_ms": percentile(latencies, 95) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000,
         "server_peak_rss_mb": server_rss,
+        # CPU per request of the server processes and of the clients (this process), and how busy
+        # the whole machine was: all cores, everyone's work (PostgreSQL and whatever else ran too).
+        "server_cpu_ms_per_request": 1000 * server_cpu / len(latencies) if latencies else 0.0,
+        "client_cpu_ms_per_request": 1000 * client_cpu / len(latencies) if latencies else 0.0,
+        "machine_busy": busy / (wall * (os.cpu_count() or 1)) if wall else 0.0,
     }, project_ids
 
 

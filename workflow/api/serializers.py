@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
+from django.contrib.auth import get_user_model
+from django.db import models
 from rest_framework import serializers
 
-from workflow import access, selectors, transitions
+from workflow import access, selectors, sql, transitions
 from workflow.audit_actions import action_label
 from workflow.models import (
     AuditEvent,
     BankEntry,
+    BudgetLine,
     District,
     DistrictSubmission,
     Edition,
     EvidenceFile,
     LineCategory,
+    MonitoringRecord,
     PrimaryObjective,
     Project,
     Province,
+    SpendLine,
     Subdistrict,
     TrainingKind,
 )
 from workflow.models.programme import Dimension
+from workflow.models.projects import RELEASED_STATES
 from workflow.services.projects import ImplementationInput, LineInput, ProjectInput
 from workflow.transitions import Input
 
@@ -218,6 +227,334 @@ class ProjectDetailSerializer(ProjectSerializer):
             }
             for m in obj.monitoring_records.select_related("inspector")
         ]
+
+
+# --- The project's detail as the API renders it ---------------------------------------------
+# ``ProjectDetailSerializer`` above states the shape (the OpenAPI schema is built from it).
+# The API renders it with ``project_detail``, without DRF's per-instance field binding and
+# without the ORM's prefetches (both cost more than the transition the detail answers): the
+# project as a selector or service read it (district and edition loaded), and the rest in one
+# fixed statement (``detail_parts``), its lines and subdistricts put where the prefetches would
+# have put them, so that the selectors the serializer asks (budget, rules) read nothing more
+# about the project. The values go through the same converters, DRF fields and selectors as
+# the serializer's; ``tests/workflow/test_api_transition_queries.py`` holds the two renderings
+# equal, on both databases.
+
+
+@dataclass(frozen=True)
+class DetailEvidence:
+    id: int
+    kind: str
+    file: str
+    caption: str
+    sha256: str
+    uploaded_by: str
+    uploaded_at: Any
+
+
+@dataclass(frozen=True)
+class DetailMonitoring:
+    inspector: str
+    findings: str
+    recommendations: str
+    created_at: Any
+
+
+@dataclass
+class DetailParts:
+    """What the detail shows beyond the project's row, its district, edition and relations."""
+
+    bank_entry_code: str = ""
+    created_by: str = ""
+    # The district's live projects in the edition, this one included (``selectors.budget_of``).
+    committed: Decimal = Decimal("0.00")
+    spent: Decimal = Decimal("0.00")
+    evidence_files: list[DetailEvidence] = field(default_factory=list)
+    monitoring: list[DetailMonitoring] = field(default_factory=list)
+
+
+_Converters = tuple[Any, tuple[Callable[..., Any], ...]]
+_CONVERTERS: dict[tuple[models.Field[Any, Any], str], _Converters] = {}
+
+
+def _converted(model_field: models.Field[Any, Any], value: Any, conn: Any) -> Any:
+    """``value`` as the ORM reads ``model_field`` from this backend (its converters, cached)."""
+    key = (model_field, conn.vendor)
+    found = _CONVERTERS.get(key)
+    if found is None:
+        col = model_field.get_col(model_field.model._meta.db_table)
+        found = _CONVERTERS[key] = (col, tuple(conn.ops.get_db_converters(col) + col.get_db_converters(conn)))
+    col, converters = found
+    for convert in converters:
+        value = convert(value, col, conn)
+    return value
+
+
+def _select(
+    kind: str,
+    source: str,
+    *,
+    key: str | None = None,
+    position: str | None = None,
+    texts: tuple[str, ...] = (),
+    amount: str | None = None,
+    at: str | None = None,
+) -> str:
+    """One branch of the detail's statement: kind, id, position, five texts, an amount, a time."""
+    columns = [key, position, *texts, *[None] * (5 - len(texts)), amount, at]
+    values = ", ".join("NULL" if c is None else c for c in columns)
+    # Identifiers come from the models' metadata; every value is a bound parameter.
+    return f"SELECT '{kind}', {values}" + (f" FROM {source}" if source else "")  # noqa: S608
+
+
+def _total(model: type[models.Model], released: int) -> str:
+    """The sum of ``model``'s amounts over the district's live projects in the edition."""
+    q, table, column = sql.q, sql.table, sql.column
+    states = ", ".join(["%s"] * released)
+    return (
+        f"(SELECT SUM(t.{column(model, 'amount')}) FROM {table(model)} t "  # noqa: S608
+        f"JOIN {table(Project)} tp ON tp.{q('id')} = t.{column(model, 'project')} "
+        f"WHERE tp.{column(Project, 'district')} = %s AND tp.{column(Project, 'edition')} = %s "
+        f"AND tp.{column(Project, 'state')} NOT IN ({states}))"
+    )
+
+
+@functools.cache
+def _detail_sql(vendor: str, released: int) -> str:
+    """One statement, a row per piece: the header ``h`` (the bank entry's code, the creator's
+    username, the budget committed by the district's live projects in the edition), what they
+    spent ``p``, the subdistricts ``s``, budget lines ``b``, spend lines ``x``, evidence files
+    ``e`` and monitoring records ``m``. Parameters: ``detail_parts``."""
+    q, table, column = sql.q, sql.table, sql.column
+    users = table(get_user_model())
+    username, pk = q("username"), q("id")
+    links = q(Project.subdistricts.through._meta.db_table)
+
+    def null(model: type[models.Model], name: str) -> str:
+        # PostgreSQL types a UNION's columns branch by branch: the first one's NULLs are typed.
+        model_field = cast("models.Field[Any, Any]", model._meta.get_field(name))
+        return f"CAST(NULL AS {model_field.db_type(sql.db())})"
+
+    def lines(kind: str, model: type[models.Model]) -> str:
+        return _select(
+            kind,
+            f"{table(model)} l WHERE l.{column(model, 'project')} = %s",
+            key=f"l.{pk}",
+            position=f"l.{column(model, 'position')}",
+            texts=(f"l.{column(model, 'description')}", f"l.{column(model, 'category')}"),
+            amount=f"l.{column(model, 'amount')}",
+        )
+
+    e, m = EvidenceFile, MonitoringRecord
+    branches = [
+        _select(
+            "h",
+            f"{table(BankEntry)} be JOIN {users} cu ON cu.{pk} = %s WHERE be.{pk} = %s",
+            key=null(BudgetLine, "id"),
+            position=null(BudgetLine, "position"),
+            texts=(f"be.{column(BankEntry, 'code')}", f"cu.{username}"),
+            amount=_total(BudgetLine, released),
+            at=null(EvidenceFile, "uploaded_at"),
+        ),
+        _select("p", "", amount=_total(SpendLine, released)),
+        _select(
+            "s",
+            f"{links} pl JOIN {table(Subdistrict)} s ON s.{q('code')} = pl.{q('subdistrict_id')} "
+            f"WHERE pl.{q('project_id')} = %s",
+            texts=(f"s.{q('code')}", f"s.{column(Subdistrict, 'district')}"),
+        ),
+        lines("b", BudgetLine),
+        lines("x", SpendLine),
+        _select(
+            "e",
+            f"{table(e)} e JOIN {users} eu ON eu.{pk} = e.{column(e, 'uploaded_by')} "
+            f"WHERE e.{column(e, 'project')} = %s",
+            key=f"e.{pk}",
+            texts=(
+                *(f"e.{column(e, name)}" for name in ("kind", "file", "caption", "sha256")),
+                f"eu.{username}",
+            ),
+            at=f"e.{column(e, 'uploaded_at')}",
+        ),
+        _select(
+            "m",
+            f"{table(m)} m JOIN {users} mu ON mu.{pk} = m.{column(m, 'inspector')} "
+            f"WHERE m.{column(m, 'project')} = %s",
+            key=f"m.{pk}",
+            texts=(f"mu.{username}", f"m.{column(m, 'findings')}", f"m.{column(m, 'recommendations')}"),
+            at=f"m.{column(m, 'created_at')}",
+        ),
+    ]
+    # Within a kind: position then id (the lines), id (files, records), code (subdistricts): the
+    # models' orderings.
+    return " UNION ALL ".join(branches) + " ORDER BY 1, 3, 2, 4"
+
+
+def _prefetched(project: Project, relation: str, objs: list[Any]) -> None:
+    """Put ``objs`` where ``prefetch_related(relation)`` puts them: ``project.<relation>.all()``
+    answers from them without a query."""
+    queryset = getattr(project, relation).all()
+    queryset._result_cache = objs
+    queryset._prefetch_done = True
+    if not hasattr(project, "_prefetched_objects_cache"):
+        project._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+    project._prefetched_objects_cache[relation] = queryset  # type: ignore[attr-defined]
+
+
+def detail_parts(project: Project) -> DetailParts:
+    """What ``project_detail`` needs beyond ``project`` (read and access-checked by the caller):
+    one statement. The project's budget lines, spend lines and subdistricts are attached to it
+    as prefetched relations."""
+    conn = sql.db()
+    pk = project.pk
+    released = list(RELEASED_STATES)
+    district = [project.district_id, project.edition_id, *released]
+    params = [*district, project.created_by_id, project.bank_entry_id, *district, pk, pk, pk, pk, pk]
+    amount = BudgetLine._meta.get_field("amount")
+    uploaded_at = EvidenceFile._meta.get_field("uploaded_at")
+    created_at = MonitoringRecord._meta.get_field("created_at")
+    line_fields = ["id", "project_id", "position", "description", "category", "amount"]
+    parts = DetailParts()
+    relations: dict[str, list[Any]] = {"subdistricts": [], "budget_lines": [], "spend_lines": []}
+    header = False
+    text = _detail_sql(conn.vendor, len(released))
+    for kind, key, position, t1, t2, t3, t4, t5, number, at in sql.rows(text, params):
+        if kind == "h":
+            header = True
+            parts.bank_entry_code, parts.created_by = t1, t2
+            parts.committed = selectors.baht(_converted(amount, number, conn))
+        elif kind == "p":
+            parts.spent = selectors.baht(_converted(amount, number, conn))
+        elif kind == "s":
+            subdistrict = Subdistrict.from_db(conn.alias, ["code", "district_id"], [t1, t2])
+            relations["subdistricts"].append(subdistrict)
+        elif kind in ("b", "x"):
+            model = BudgetLine if kind == "b" else SpendLine
+            values = [key, pk, position, t1, t2, _converted(amount, number, conn)]
+            relations["budget_lines" if kind == "b" else "spend_lines"].append(
+                model.from_db(conn.alias, line_fields, values)
+            )
+        elif kind == "e":
+            parts.evidence_files.append(
+                DetailEvidence(int(key), t1, t2, t3, t4, t5, _converted(uploaded_at, at, conn))
+            )
+        elif kind == "m":
+            parts.monitoring.append(DetailMonitoring(t1, t2, t3, _converted(created_at, at, conn)))
+    if not header:
+        raise RuntimeError(f"project {pk}: its bank entry or creator is missing")
+    for relation, objs in relations.items():
+        _prefetched(project, relation, objs)
+    return parts
+
+
+# Stateless DRF fields: each value goes through the same field class as in the serializer.
+_AMOUNT = serializers.DecimalField(max_digits=14, decimal_places=2)
+_DATE = serializers.DateField()
+_TIME = serializers.DateTimeField()
+_BOOLEAN = serializers.BooleanField()
+_FILE_STORAGE = EvidenceFile._meta.get_field("file").storage
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _date(value: Any) -> Any:
+    return None if value is None else _DATE.to_representation(value)
+
+
+def _lines(lines: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "description": line.description,
+            "category": line.category,
+            "amount": _AMOUNT.to_representation(line.amount),
+        }
+        for line in lines
+    ]
+
+
+def _file_url(name: str, request: Any) -> str | None:
+    """As DRF's ``FileField`` renders a file: its absolute URL."""
+    if not name:
+        return None
+    url = _FILE_STORAGE.url(name)
+    return str(request.build_absolute_uri(url)) if request is not None else str(url)
+
+
+def project_detail(project: Project, parts: DetailParts, request: Any) -> dict[str, Any]:
+    """``ProjectDetailSerializer(project, context={"request": request}).data`` as plain data, for a
+    project that went through ``detail_parts``."""
+    district = project.district
+    cap = project.edition.budget_cap
+    budget = selectors.BudgetSummary(
+        cap=cap, committed=parts.committed, remaining=cap - parts.committed, spent=parts.spent
+    )
+    transitions_now = (
+        access.available_transitions(access.principal_for(request.user), project)
+        if request is not None
+        else []
+    )
+    return {
+        "id": int(project.pk),
+        "edition": str(project.edition.code),
+        "district": str(project.district_id),
+        "district_name": str(district.name_th),
+        "province": str(district.province_id),
+        "bank_entry": project.bank_entry_id,
+        "bank_entry_code": str(parts.bank_entry_code),
+        "title": str(project.title),
+        "dimension": project.dimension,
+        "dimension_other": str(project.dimension_other),
+        "subdistricts": [sub.code for sub in project.subdistricts.all()],
+        "target_villages": _int(project.target_villages),
+        "target_households": _int(project.target_households),
+        "start_date": _date(project.start_date),
+        "end_date": _date(project.end_date),
+        "primary_objective": project.primary_objective,
+        "training_kind": project.training_kind,
+        "training_target_local": _BOOLEAN.to_representation(project.training_target_local),
+        "budget_lines": _lines(project.budget_lines.all()),
+        "budget": str(selectors.project_budget(project)),
+        "do_checklist": {
+            name: _BOOLEAN.to_representation(value) for name, value in project.do_checklist.items()
+        },
+        "state": project.state,
+        # As ``ProjectSerializer.get_rule_results`` has them (no list's committed totals), with the
+        # district's figures as ``selectors.budget_of`` would read them.
+        "rule_results": [r.as_dict() for r in selectors.project_rule_results(project, budget=budget)],
+        "available_transitions": transitions_now,
+        "activities_done": str(project.activities_done),
+        "villages_reached": _int(project.villages_reached),
+        "households_reached": _int(project.households_reached),
+        "result_narrative": str(project.result_narrative),
+        "created_by": str(parts.created_by),
+        "created_at": _TIME.to_representation(project.created_at),
+        "updated_at": _TIME.to_representation(project.updated_at),
+        "state_changed_at": _TIME.to_representation(project.state_changed_at),
+        "spend_lines": _lines(project.spend_lines.all()),
+        "evidence_files": [
+            {
+                "id": e.id,
+                "kind": e.kind,
+                "file": _file_url(e.file, request),
+                "caption": str(e.caption),
+                "sha256": str(e.sha256),
+                "uploaded_by": str(e.uploaded_by),
+                "uploaded_at": _TIME.to_representation(e.uploaded_at),
+            }
+            for e in parts.evidence_files
+        ],
+        "monitoring": [
+            {
+                "inspector": m.inspector,
+                "findings": m.findings,
+                "recommendations": m.recommendations,
+                "created_at": m.created_at.isoformat(),
+            }
+            for m in parts.monitoring
+        ],
+    }
 
 
 class ProjectWriteSerializer(serializers.Serializer):

@@ -198,24 +198,24 @@ class ProjectListApi(generics.ListCreateAPIView):
         project = project_svc.project_create(
             acting_user=request.user, bank_entry=body.validated_data["bank_entry"], data=body.to_input()
         )
-        return Response(_render_detail(request, project.pk), status=status.HTTP_201_CREATED)
+        return Response(_read_and_render(request, project.pk), status=status.HTTP_201_CREATED)
 
 
-def _render_detail(request: Request, pk: Any) -> dict[str, Any]:
-    project = (
-        selectors.project_base_queryset()
-        .filter(pk=pk)
-        .prefetch_related("spend_lines", "evidence_files__uploaded_by")
-        .get()
-    )
-    return dict(s.ProjectDetailSerializer(project, context={"request": request}).data)
+def _render_detail(request: Request, project: Project) -> dict[str, Any]:
+    """``ProjectDetailSerializer``'s shape for a project read by a selector or service (with its
+    district and edition): one more statement for the rest (``serializers.detail_parts``)."""
+    return s.project_detail(project, s.detail_parts(project), request)
+
+
+def _read_and_render(request: Request, pk: Any) -> dict[str, Any]:
+    """The visible project (404 otherwise) as it stands, rendered: two statements."""
+    return _render_detail(request, selectors.project_for_transition(request.user, pk))
 
 
 class ProjectDetailApi(APIView):
     @extend_schema(responses=s.ProjectDetailSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        project = selectors.project_get_visible(request.user, pk)
-        return Response(_render_detail(request, project.pk))
+        return Response(_read_and_render(request, pk))
 
     @extend_schema(request=s.ProjectWriteSerializer, responses=s.ProjectDetailSerializer)
     def patch(self, request: Request, pk: int) -> Response:
@@ -225,7 +225,7 @@ class ProjectDetailApi(APIView):
         if "bank_entry" in body.validated_data:
             raise DomainError(_("The bank entry of a project cannot change."), "bank_entry_fixed", 422)
         project = project_svc.project_update(acting_user=request.user, project=pk, data=body.to_input())
-        return Response(_render_detail(request, project.pk))
+        return Response(_read_and_render(request, project.pk))
 
 
 class ProjectTransitionApi(APIView):
@@ -247,15 +247,29 @@ class ProjectTransitionApi(APIView):
     def post(self, request: Request, pk: int, name: str) -> Response:
         if name not in transitions.PROJECT_ACTIONS:
             raise DomainError(_("Unknown transition."), "unknown_transition", 404)
-        # 404, 403 and 409 before looking at the body.
-        project_svc.transition_precheck(project=pk, acting_user=request.user, action=name)
-        body = s.TransitionSerializer(data=request.data, context={"transition": name})
-        body.is_valid(raise_exception=True)
+        body = self._body(request, pk, name)
         v = body.validated_data
-        project_svc.project_transition(
+        project = project_svc.project_transition(
             action=name, project=pk, acting_user=request.user, comment=v.get("comment", ""), **body.inputs()
         )
-        return Response(_render_detail(request, pk))
+        # The project as the transition left it (locked, with its district and edition).
+        return Response(_render_detail(request, project))
+
+    @staticmethod
+    def _body(request: Request, pk: int, name: str) -> s.TransitionSerializer:
+        """The parsed body. 404, 403 and 409 come before a bad body: the service checks them
+        before anything else, so the pre-check (one more read) is only needed when the body
+        cannot be used."""
+        try:
+            body = s.TransitionSerializer(data=request.data, context={"transition": name})
+            valid = body.is_valid()
+        except Exception:
+            project_svc.transition_precheck(project=pk, acting_user=request.user, action=name)
+            raise
+        if not valid:
+            project_svc.transition_precheck(project=pk, acting_user=request.user, action=name)
+            raise ValidationError(body.errors)
+        return body
 
 
 class ProjectCommentsApi(generics.ListAPIView):
@@ -370,8 +384,18 @@ def _edition_for(request: Request) -> Edition:
 
 
 class DistrictBudgetApi(APIView):
+    """The district's budget in an edition, whatever the state of its report book: the cap, the
+    approved budgets of its live projects (committed), what is left, what they spent (their
+    spend lines) and what the province disbursed."""
+
+    class DistrictBudgetSerializer(s.BudgetSerializer):
+        spent = s.serializers.DecimalField(max_digits=14, decimal_places=2)
+        # "0.00" until the province's disbursement (issue 10, part 3) is recorded: nothing
+        # records a disbursement yet (``selectors.BudgetSummary.disbursed``).
+        disbursed = s.serializers.DecimalField(max_digits=14, decimal_places=2)
+
     @extend_schema(
-        responses=s.BudgetSerializer,
+        responses=DistrictBudgetSerializer,
         parameters=[OpenApiParameter("edition", str, description="edition code")],
     )
     def get(self, request: Request, code: str) -> Response:
@@ -379,13 +403,15 @@ class DistrictBudgetApi(APIView):
         edition = _edition_for(request)
         budget = selectors.budget_of(district_code=district.code, edition=edition)
         return Response(
-            s.BudgetSerializer(
+            self.DistrictBudgetSerializer(
                 {
                     "district": district.code,
                     "edition": edition.code,
                     "cap": budget.cap,
                     "committed": budget.committed,
                     "remaining": budget.remaining,
+                    "spent": budget.spent,
+                    "disbursed": budget.disbursed,
                 }
             ).data
         )
