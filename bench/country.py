@@ -11,7 +11,8 @@ What :func:`build_world` makes:
   provinces, 928 districts, 7,436 subdistricts; the 878 outside Bangkok are programme districts;
 - 18 synthetic inspection regions (provinces in code order, in 18 groups) through
   ``manage.py import_regions``;
-- an active edition (cap 150,000 THB per district), and a past, closed one for the history;
+- an active edition (cap 150,000 THB per district), and a past, closed one for the history; every
+  programme district designated a Role Model district of both (through the planner's service);
 - users: an officer and a chief per programme district, a provincial officer per province, an
   inspector per region, one central planner, auditor and admin (grants as ``tests/factories``
   makes them: membership rows);
@@ -185,6 +186,19 @@ def _users(world: World) -> None:
     )
 
 
+def _designate(world: World) -> None:
+    """Every programme district is a Role Model district of both editions (the planner's act)."""
+    from django.contrib.auth import get_user_model
+
+    from workflow.models import District, Edition
+    from workflow.services.programme import edition_districts_replace
+
+    planner = get_user_model().objects.get(pk=world.planner)
+    codes = list(District.objects.programme().values_list("code", flat=True))
+    for edition in Edition.objects.all():
+        edition_districts_replace(acting_user=planner, edition=edition, district_codes=codes)
+
+
 def _bank() -> int:
     from workflow.models import BankEntry, Subdistrict
 
@@ -276,6 +290,7 @@ def build_world(*, seed: int = 2570, workers: int = 1, districts: int | None = N
     _editions()
     _users(world)
     log(f"{len(world.officer) * 2 + len(world.inspector)} area users and their grants")
+    _designate(world)
     log(f"{_bank()} bank entries")
     _projects(world, seed, workers, districts)
     per_region: dict[str, int] = {}
@@ -311,16 +326,38 @@ def grow_history(target: int, world: World) -> int:
         return 0
     start = time.perf_counter()
     n_projects = -(-missing // TASKS_PER_DONE_PROJECT)
-    past = Edition.objects.get(code="2569")
     oldest = Task.objects.order_by("created").values_list("created", flat=True).first()
     oldest = oldest or datetime.datetime.now(tz=datetime.UTC)
     districts = sorted(world.officer)
-    entry_of = dict(
-        BankEntry.objects.filter(code__endswith="-00")
-        .order_by("subdistrict_id")
-        .values_list("subdistrict__district_id", "pk")
-        .distinct()
-    )
+    # A bank entry is taken once per edition while its project is live: the k-th past project
+    # of a district takes the district's next entry, and past editions (2569, 2568, …) are
+    # added as the entries run out.
+    entries_of: dict[str, list[int]] = {}
+    for district, entry in BankEntry.objects.order_by("code").values_list("subdistrict__district_id", "pk"):
+        entries_of.setdefault(district, []).append(entry)
+    editions: dict[int, Edition] = {}
+
+    def past_edition(n: int) -> Edition:
+        if n not in editions:
+            year = 2569 - n
+            editions[n] = Edition.objects.get_or_create(
+                code=str(year),
+                defaults={
+                    "title": f"ปีงบประมาณ พ.ศ. {year}",
+                    "budget_cap": Decimal("150000.00"),
+                    "deadline": datetime.date(year - 543, 9, 30),
+                    "is_active": False,
+                },
+            )[0]
+        return editions[n]
+
+    def placed(g: int) -> tuple[str, int, Edition]:
+        """The district, bank entry and edition of the ``g``-th past project ever made."""
+        district = districts[g % len(districts)]
+        k, entries = g // len(districts), entries_of[district]
+        return district, entries[k % len(entries)], past_edition(k // len(entries))
+
+    done_before = Project.objects.filter(edition__is_active=False, title="โครงการปีก่อน").count()
     nodes = [
         ("start", "START", None),
         ("review", "HUMAN", "chief"),
@@ -344,20 +381,21 @@ def grow_history(target: int, world: World) -> int:
     for first in range(0, n_projects, chunk):
         count = min(chunk, n_projects - first)
         with transaction.atomic():
+            places = [placed(done_before + first + i) for i in range(count)]
             projects = Project.objects.bulk_create(
                 [
                     Project(
-                        edition=past,
-                        district_id=districts[(first + i) % len(districts)],
-                        bank_entry_id=entry_of[districts[(first + i) % len(districts)]],
+                        edition=edition,
+                        district_id=district,
+                        bank_entry_id=entry,
                         title="โครงการปีก่อน",
                         dimension="economy",
                         target_villages=3,
                         target_households=120,
                         state=State.SUBMITTED,
-                        created_by_id=world.officer[districts[(first + i) % len(districts)]],
+                        created_by_id=world.officer[district],
                     )
-                    for i in range(count)
+                    for district, entry, edition in places
                 ],
                 batch_size=BATCH,
             )
