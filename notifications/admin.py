@@ -1,10 +1,16 @@
+"""Notices and e-mail preferences in the admin. A notice is its recipient's: looked at here
+(did the chief get told?), never changed. A preference changed here is audited like every other
+change in the admin (``services.admin_changes``)."""
+
 from django.contrib import admin
+
+from workflow.admin import AuditedAdmin, ReadOnlyAdmin
 
 from .models import Notification, NotificationPreference
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     list_display = ["id", "recipient", "kind", "project", "created_at", "read_at"]
     list_filter = ["kind"]
     search_fields = ["recipient__username", "text_th", "text_en"]
@@ -14,7 +20,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(AuditedAdmin):
     list_display = ["user", "email_mode", "last_digest_at"]
     list_filter = ["email_mode"]
     search_fields = ["user__username"]

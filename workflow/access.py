@@ -390,6 +390,76 @@ def admin_grant(principal: Principal) -> Grant | None:
     return None
 
 
+# --- The admin site (``workflow.admin_site``) ------------------------------------------
+
+
+def _perms(app_label: str, model: str, *actions: str) -> set[str]:
+    return {f"{app_label}.{action}_{model}" for action in actions}
+
+
+# The Django model permissions of a role administrator: what the admin pages need, nothing
+# else. Users are deactivated, never deleted (their name stays in the trail; their roles end
+# through audited revocations); groups and per-user Django permissions are for superusers.
+# The trail, projects and viewflow's rows are only looked at; stored books, receipts and
+# notices too. Superusers keep every permission (Django's own rule).
+ADMIN_ROLE_PERMISSIONS: frozenset[str] = frozenset(
+    _perms("auth", "user", "view", "add", "change")
+    | _perms("workflow", "rolemembership", "view", "add", "change", "delete")
+    | _perms("workflow", "edition", "view", "add", "change")
+    | _perms("workflow", "rolemodeldistrict", "view")
+    | _perms("workflow", "inspectionregion", "view", "add", "change", "delete")
+    | _perms("workflow", "holiday", "view", "add", "change", "delete")
+    | _perms("workflow", "bankentry", "view", "add", "change", "delete")
+    | _perms("workflow", "province", "view", "change")
+    | _perms("workflow", "district", "view", "change")
+    | _perms("workflow", "subdistrict", "view", "change")
+    | _perms("workflow", "delegation", "view", "change")
+    | _perms("workflow", "auditevent", "view")
+    | _perms("workflow", "project", "view")
+    | _perms("workflow", "budgetline", "view")
+    | _perms("viewflow", "process", "view")
+    | _perms("viewflow", "task", "view")
+    | _perms("reports", "reportbook", "view")
+    | _perms("reports", "submissionreceipt", "view")
+    | _perms("reports", "bookdelivery", "view")
+    | _perms("notifications", "notification", "view")
+    | _perms("notifications", "notificationpreference", "view", "change")
+)
+
+
+def may_enter_admin(principal: Principal) -> bool:
+    """The admin site opens to an active superuser or an active holder of the admin role today."""
+    user = principal.user
+    return bool(principal.is_authenticated and user.is_active and admin_grant(principal) is not None)
+
+
+def admin_role_permissions(principal: Principal) -> frozenset[str]:
+    """The model permissions the admin role gives (none without the role in force today)."""
+    user = principal.user
+    if principal.is_authenticated and user.is_active and principal.has_role(Role.ADMIN):
+        return ADMIN_ROLE_PERMISSIONS
+    return frozenset()
+
+
+def admin_covers_area(grant: Grant, area: dict[str, Any]) -> bool:
+    """Whether an administrator's grant covers a membership's area (``roles._area_for``'s columns:
+    ``district``, ``province`` or ``region``; none for the country). An administrator grants and
+    revokes roles only inside their own area: a country-wide one anywhere, an area-limited one
+    (if one is ever allowed) only in districts, provinces or regions within its area."""
+    if grant.area_kind == AreaKind.COUNTRY:
+        return True
+    district, province, region = area.get("district"), area.get("province"), area.get("region")
+    if district is not None:
+        return grant.covers(district.code, district.province_id)
+    if province is not None:
+        if grant.area_kind == AreaKind.PROVINCE:
+            return grant.province_code == province.code
+        return grant.area_kind == AreaKind.REGION and province.code in grant.region_provinces
+    if region is not None:
+        return grant.area_kind == AreaKind.REGION and grant.region_code == region.code
+    return False  # the country: only a country-wide administrator
+
+
 # --- Who may act (for notifications) ---------------------------------------------------
 
 

@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process, Task
 
 from workflow import access, importers
-from workflow.errors import DomainError, NotFound
+from workflow.errors import DomainError, Forbidden, NotFound
 from workflow.models import (
     AreaKind,
     AuditEvent,
@@ -62,12 +62,13 @@ from workflow.web.forms import BEDateField
 
 User = get_user_model()
 
-admin.site.site_header = _("Role Model Workflow: administration")
-admin.site.site_title = _("Role Model Workflow administration")
-admin.site.index_title = _("Roles, areas, programme and project bank")
-
 date_hint_lazy = lazy(date_hint, str)
 BANK_UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+
+
+# ``admin.site`` is ``workflow.admin_site.RoleModelAdminSite`` (``RoleModelAdminConfig``): the
+# ``admin`` role opens it, and ``access.ADMIN_ROLE_PERMISSIONS`` are a role administrator's
+# model permissions (``AdminRoleBackend``).
 
 
 def is_admin(request: HttpRequest) -> bool:
@@ -308,17 +309,22 @@ def _revoke(acting_user: Any, membership: RoleMembership) -> None:
         )
     except NotFound:
         pass  # already removed together with an identical membership
+    except Forbidden as exc:  # outside the administrator's own area: nothing is revoked
+        raise PermissionDenied(str(exc)) from exc
 
 
 def _grant(acting_user: Any, user: Any, membership: RoleMembership) -> RoleMembership:
-    return roles.role_grant(
-        acting_user=acting_user,
-        user=user,
-        role=membership.role,
-        area_code=membership.area_code,
-        valid_from=membership.valid_from,
-        valid_until=membership.valid_until,
-    )
+    try:
+        return roles.role_grant(
+            acting_user=acting_user,
+            user=user,
+            role=membership.role,
+            area_code=membership.area_code,
+            valid_from=membership.valid_from,
+            valid_until=membership.valid_until,
+        )
+    except Forbidden as exc:  # outside the administrator's own area: nothing is granted
+        raise PermissionDenied(str(exc)) from exc
 
 
 @admin.register(RoleMembership)
@@ -379,7 +385,32 @@ admin.site.unregister(Group)
 
 @admin.register(User)
 class UserAdmin(AuditedAdmin, BaseUserAdmin):
+    """Role administrators manage accounts and their roles; only a superuser makes a superuser,
+    hands out Django groups and permissions, or changes a superuser's account."""
+
     inlines = [RoleMembershipInline]
+    SUPERUSER_ONLY_FIELDS = frozenset({"is_staff", "is_superuser", "groups", "user_permissions"})
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if getattr(request.user, "is_superuser", False):
+            return fieldsets
+        kept = []
+        for name, options in fieldsets:
+            fields = [f for f in options.get("fields", ()) if f not in self.SUPERUSER_ONLY_FIELDS]
+            if fields:
+                kept.append((name, {**options, "fields": tuple(fields)}))
+        return kept
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_superuser and not getattr(request.user, "is_superuser", False):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_superuser and not getattr(request.user, "is_superuser", False):
+            return False
+        return super().has_delete_permission(request, obj)
 
     def get_inlines(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.inlines if obj is not None else []

@@ -59,6 +59,13 @@ def _area_for(role: str, area_code: str) -> dict[str, Any]:
     return {"region": region}
 
 
+def _refuse_outside_area(acting_user: Any, area: dict[str, Any]) -> None:
+    """No one grants or revokes roles above their own area (the system, for commands, anywhere)."""
+    grant = access.admin_grant(access.principal_for(acting_user))
+    if grant is not None and not access.admin_covers_area(grant, area):
+        raise Forbidden(_("An administrator grants and revokes roles only inside their own area."))
+
+
 def _chain_district(membership: RoleMembership) -> District | None:
     return membership.district
 
@@ -85,6 +92,7 @@ def role_grant(
 ) -> RoleMembership:
     actor = _actor_for_admin(acting_user)
     area = _area_for(role, area_code)
+    _refuse_outside_area(acting_user, area)
     if valid_from and valid_until and valid_from > valid_until:
         raise InvalidInput(
             [FieldError("valid_until", "invalid", _("The end of validity is before its start."))]
@@ -121,6 +129,7 @@ def role_revoke(*, acting_user: Any, user: Any, role: str, area_code: str) -> in
     """Remove the user's memberships of ``role`` over the area; returns how many."""
     actor = _actor_for_admin(acting_user)
     area = _area_for(role, area_code)
+    _refuse_outside_area(acting_user, area)
     memberships = list(RoleMembership.objects.filter(user=user, role=role, **area).select_related("district"))
     if not memberships:
         raise NotFound(_("The user does not hold this role over this area."))

@@ -26,7 +26,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ),
             "can_audit": access.may_read_all_history(principal),
             "can_dashboard": bool(access.dashboard_grants(principal)),
-            "can_admin": bool(user.is_staff),
+            "can_admin": access.may_enter_admin(principal),
             "districts": sorted({g.district_code for g in principal.grants if g.district_code}),
         }
     }
