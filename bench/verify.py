@@ -6,8 +6,15 @@ Run against a scratch database (it writes events when asked to)::
     DATABASE_URL=sqlite:////tmp/v.db .venv/bin/python -m bench.verify --generate 200000
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/rmverify .venv/bin/python -m bench.verify
 
-``--generate N`` appends N events spread over about N/12 district chains plus the national chain
+``--generate N`` appends N events spread over about N/22 district chains plus the national chain
 (non-ASCII comments, officials acting for others, nested JSON payloads), through ``audit.record``.
+
+Then, ``--repeat`` times, it verifies the whole trail as ``manage.py verify_audit`` does
+(``audit.check`` with ``--workers`` processes, by default the CPUs this process may use) and in
+this process alone (``--workers 1``), back to back, and one district's chain. Each line gives the
+wall time, the events per second, the CPU time of this process and its workers, and the CPU time
+the whole machine spent meanwhile (from /proc/stat, where there is one): when the machine's is
+well above ours, something else was running (on PostgreSQL its server's work is in it too).
 Prints figures only; it asserts nothing.
 """
 
@@ -16,7 +23,10 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import django
 
@@ -70,10 +80,44 @@ def generate(count: int, per_chain: int = 22) -> None:
     print(f"generated {count} events in {time.perf_counter() - start:.1f} s")
 
 
+def machine_cpu() -> float | None:
+    """CPU seconds the whole machine has been busy (all CPUs), or None without /proc/stat."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    ticks = [int(value) for value in fields]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle, iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def measure(label: str, events: int, run: Callable[[], Any]) -> None:
+    machine, own, start = machine_cpu(), own_cpu(), time.perf_counter()
+    result = run()
+    seconds = time.perf_counter() - start
+    own = own_cpu() - own
+    after = machine_cpu()
+    busy = f", machine {after - machine:.2f} CPU-s" if after is not None and machine is not None else ""
+    print(
+        f"{label}: {seconds:.2f} s, {events / seconds:,.0f} events/s, "
+        f"{len(result.breaks)} break(s); CPU: ours {own:.2f} s{busy}"
+    )
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--generate", type=int, default=0, help="append this many events first")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--workers", type=int, default=0, help="processes (default: the CPUs this process may use)"
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
@@ -84,14 +128,16 @@ def main() -> None:
 
     if args.generate:
         generate(args.generate)
+    workers = args.workers or audit.default_workers()
     events = AuditEvent.objects.count()
     chains = AuditChain.objects.count()
-    print(f"{connection.vendor}: {events} events in {chains} chains")
+    print(
+        f"{connection.vendor}: {events} events in {chains} chains; {os.cpu_count()} CPUs, workers: {workers}"
+    )
+    connection.close()  # as the command starts: nothing open for the workers to inherit
     for _ in range(args.repeat):
-        start = time.perf_counter()
-        breaks = audit.verify()
-        seconds = time.perf_counter() - start
-        print(f"verify(): {seconds:.2f} s, {events / seconds:,.0f} events/s, {len(breaks)} break(s)")
+        measure(f"check(workers={workers})", events, lambda: audit.check(workers=workers))
+        measure("check(workers=1)", events, lambda: audit.check(workers=1))
     key = (
         AuditChain.objects.exclude(key=audit.NATIONAL_CHAIN)
         .order_by("key")

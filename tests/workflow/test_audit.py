@@ -513,3 +513,307 @@ def test_verify_reports_events_without_a_chain_head_and_heads_without_events(tra
     ]
     assert audit.verify(district_code="5002") == [audit.Break(orphan.pk, "5002", 1, "chain head missing")]
     assert audit.verify(district_code="5001") == []
+
+
+def test_escaped_is_what_the_encoder_escapes():
+    """A str the fast path writes between quotes as it is: exactly those ``_ESCAPED`` passes."""
+    from json.encoder import encode_basestring
+
+    plain = [c for c in map(chr, range(0x110000)) if encode_basestring(c) == f'"{c}"']
+    assert len(plain) == 0x110000 - 34  # '"', '\\' and U+0000-U+001F
+    assert audit._ESCAPED.search("".join(plain)) is None
+    assert all(audit._ESCAPED.search(c) for c in ['"', "\\", *map(chr, range(0x20))])
+
+
+def no_reference_path(monkeypatch) -> None:
+    """Make the reference path fail: whatever is hashed from here on, the fast path hashed it."""
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the reference path was taken")
+
+    monkeypatch.setattr(audit, "_event_rows", refused)
+    monkeypatch.setattr(audit, "_reference_hash_rows", refused)
+
+
+def test_the_fast_path_hashes_service_written_events_itself(trail, monkeypatch):
+    """No shortcut is refused for what the services write, escapes and national events included."""
+    world = trail
+    with transaction.atomic():
+        audit.record(
+            actor=audit.Actor(
+                user=world.officer2, role="district_chief", area_code="5001", acting_for=world.chief
+            ),
+            action="comment",
+            object_type="project",
+            object_id=7,
+            district=None,
+            comment='แทน "หัวหน้า" \\N \\ ✓\n\ttab\r\x01',
+            is_late=True,
+            payload={"text": '\\ " \t', "f": 0.1},
+        )
+    expected = {e.pk: (e.hash, audit.compute_hash(e)) for e in AuditEvent.objects.all()}
+    no_reference_path(monkeypatch)
+    assert recomputed() == expected
+    assert audit.verify() == []
+
+
+def test_the_fast_path_and_compute_hash_agree_on_odd_values(trail):
+    """Values of shapes the services never write: each row hashes as compute_hash hashes it, by the
+    fast path or (for a shape it does not take) by the reference path, and verify says the same."""
+    table = AuditEvent._meta.db_table
+    events = list(AuditEvent.objects.order_by("id"))
+    changes = [
+        ("created_at", "2026-01-02 03:04:05"),  # no microseconds
+        ("comment", 'ขึ้นบรรทัด\nใหม่ \\N\t\\t "q" \x7f'),
+        ("district_id", None),
+        ("object_id", ""),
+    ]
+    if connection.vendor == "sqlite":
+        changes += [
+            ("created_at", "2026-01-02 03:04:05.123456+07:00"),  # an offset: the reference path
+            ("created_at", "2026-02-30 03:04:05.123456"),  # not a date: the reference path, which fails
+            ("is_late", 2),
+            ("is_late", "yes"),
+        ]
+    else:
+        changes += [("created_at", "9999-12-31 23:59:59.999999+00"), ("created_at", "1000-01-01 00:00:00+00")]
+    for (column, value), event in zip(changes, events, strict=False):
+        tamper(f"UPDATE {table} SET {column} = %s WHERE id = %s", [value, event.pk])  # noqa: S608
+    if connection.vendor == "sqlite":
+        # The reference path cannot read "2026-02-30" either: both fail the same way.
+        with pytest.raises(ValueError):
+            audit.verify()
+        with pytest.raises(ValueError):
+            list(AuditEvent.objects.filter(pk=events[5].pk))
+        tamper(f"UPDATE {table} SET created_at = %s WHERE id = %s", ["2026-02-28 03:04:05", events[5].pk])  # noqa: S608
+    found = recomputed()
+    for event in AuditEvent.objects.all():
+        assert found[event.pk] == (event.hash, audit.compute_hash(event))
+    reasons = {(b.chain, b.chain_seq, b.reason) for b in audit.verify()}
+    assert ("5001", 1, "content does not match its hash") in reasons
+
+
+def test_the_fast_path_refuses_no_service_written_type(trail):
+    """The checks of the fast path see the types the drivers give for what the services write."""
+    raw = audit._Raw.of(connection)
+    assert raw is not None
+    for _, _, _, _, stored, fresh in raw.items("1 = 1", []):
+        assert fresh == stored
+
+
+def test_split_balances_ranges_of_keys():
+    heads = [("a", 10), ("b", 10), ("c", 10), ("d", 10)]
+    assert audit._split(heads, 1) == [(None, None)]
+    assert audit._split(heads, 2) == [(None, "c"), ("c", None)]
+    assert audit._split(heads, 4) == [(None, "b"), ("b", "c"), ("c", "d"), ("d", None)]
+    assert audit._split([("a", 100), ("b", 1), ("c", 1)], 2) == [(None, "b"), ("b", None)]
+    assert audit._split([("a", 5)], 2) == [(None, None)]
+
+
+# --- Verified side by side in worker processes ---------------------------------------------------
+
+
+@pytest.fixture
+def workers(monkeypatch) -> list[list[tuple[str | None, str | None]]]:
+    """Any trail is verified by workers when asked; the key ranges of each such verification."""
+    monkeypatch.setattr(audit, "PARALLEL_MIN_EVENTS", 0)
+    calls: list[list[tuple[str | None, str | None]]] = []
+    in_workers = audit._in_workers
+
+    def spy(alias, parts):
+        calls.append(list(parts))
+        return in_workers(alias, parts)
+
+    monkeypatch.setattr(audit, "_in_workers", spy)
+    return calls
+
+
+def record_many(chains: int, per_chain: int) -> list[str]:
+    """``per_chain`` events in each of ``chains`` districts and in the national chain, committed."""
+    from django.contrib.auth import get_user_model
+
+    from workflow.models import District, Province
+
+    province = Province.objects.create(code="90", name_th="จังหวัดทดสอบ")
+    districts = District.objects.bulk_create(
+        District(code=f"9{n:03d}", province=province, name_th=f"อำเภอ {n}") for n in range(chains)
+    )
+    user = get_user_model().objects.create(username="ผู้บันทึก")
+    with transaction.atomic():
+        for i in range(per_chain):
+            for district in [*districts, None]:
+                audit.record(
+                    actor=audit.Actor(
+                        user=user, role="district_chief", area_code=district.code if district else "TH"
+                    ),
+                    action="comment",
+                    object_type="project",
+                    object_id=i,
+                    district=district,
+                    comment=f'ความเห็น "{i}"\n' if i % 2 else "",
+                    is_late=i % 3 == 0,
+                    rule_results=ALL_PASSED,
+                    budget={"cap": Decimal("150000.00"), "committed": Decimal(i)},
+                    payload={"n": i, "title": f"โครงการ {i}", "z": [1.5, None, {"ข": True}]},
+                )
+    return [d.code for d in districts]
+
+
+def part_of(key: str, parts: list[tuple[str | None, str | None]]) -> int:
+    [index] = [
+        i
+        for i, (low, high) in enumerate(parts)
+        if (low is None or low <= key) and (high is None or key < high)
+    ]
+    return index
+
+
+def by_workers(count: int) -> audit.Verification:
+    connection.close()  # as a command starts: no connection of the test's thread to inherit
+    return audit.check(workers=count)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_verify_a_clean_trail_as_one_process_does(workers):
+    record_many(chains=9, per_chain=4)
+    alone = audit.check()
+    assert (alone.breaks, alone.chains, alone.events) == ([], 10, 40)
+    for count in (2, 3, 4):
+        assert by_workers(count) == alone
+    assert [len(parts) for parts in workers] == [2, 3, 4]
+    assert workers[1] == [(None, "9004"), ("9004", "9007"), ("9007", None)]
+    out = io.StringIO()
+    call_command("verify_audit", "--workers", "3", stdout=out)
+    assert out.getvalue().strip() == "OK: 10 chain(s), 40 event(s) verified"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_report_each_break_as_one_process_does(workers):
+    """Breaks of every kind, in chains verified by different workers: the same Break, in the same
+    order, whichever worker found it."""
+    keys = record_many(chains=9, per_chain=4)
+    table, heads = AuditEvent._meta.db_table, AuditChain._meta.db_table
+    key_column = connection.ops.quote_name("key")
+    changed = chain_event(keys[0], 2)
+    tamper(f"UPDATE {table} SET comment = %s WHERE id = %s", ["ปลอม", changed.pk])  # noqa: S608
+    removed = chain_event(keys[4], 2)
+    tamper(f"DELETE FROM {table} WHERE id = %s", [removed.pk])  # noqa: S608
+    odd = chain_event(keys[5], 3)  # a time the fast path leaves to the reference path, then a change
+    tamper(f"UPDATE {table} SET created_at = %s WHERE id = %s", ["0999-01-02 03:04:05+00:00", odd.pk])  # noqa: S608
+    last = chain_event(keys[7], 4)
+    tamper(f"DELETE FROM {table} WHERE id = %s", [last.pk])  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {heads} WHERE {key_column} = %s", [keys[8]])  # noqa: S608
+        cursor.execute(f"INSERT INTO {heads} VALUES (%s, %s, %s)", ["9100", 2, "e" * 64])  # noqa: S608
+    expected = [
+        audit.Break(changed.pk, keys[0], 2, "content does not match its hash"),
+        audit.Break(chain_event(keys[4], 3).pk, keys[4], 3, "sequence gap: expected 2"),
+        audit.Break(odd.pk, keys[5], 3, "content does not match its hash"),
+        audit.Break(
+            chain_event(keys[7], 3).pk,
+            keys[7],
+            3,
+            "chain ends at 3 but its head records 4: events were removed",
+        ),
+        audit.Break(None, "9100", 0, "chain ends at 0 but its head records 2: events were removed"),
+        audit.Break(chain_event(keys[8], 1).pk, keys[8], 1, "chain head missing"),
+    ]
+    assert audit.verify() == expected
+    for count in (2, 3, 4):
+        assert by_workers(count).breaks == expected
+    assert len(workers) == 3
+    # The broken chains were spread over the four workers.
+    parts = workers[2]
+    assert parts == [(None, "9003"), ("9003", "9005"), ("9005", "9100"), ("9100", None)]
+    assert {part_of(brk.chain, parts) for brk in expected} == {0, 1, 2, 3}
+    first = min(expected[:4] + expected[5:], key=lambda brk: brk.event_id)
+    assert verify_error("--workers", "4") == (
+        f"audit chain broken at event #{first.event_id} (chain {first.chain}, seq {first.chain_seq}): {first.reason}"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_that_fails_fails_the_verification(workers, monkeypatch):
+    record_many(chains=3, per_chain=2)
+
+    def broken(connection, only, low, high):
+        raise RuntimeError(f"worker failed on {low}..{high}")
+
+    monkeypatch.setattr(audit, "_verify_part", broken)
+    with pytest.raises(RuntimeError, match=r"worker failed on None\.\.9"):
+        by_workers(2)
+
+
+def test_inside_a_transaction_the_chains_are_verified_in_this_process(trail, workers):
+    """Workers would not see this transaction's events: the verification stays here."""
+    assert audit.check(workers=2) == audit.check()
+    assert workers == []
+    assert verify_output("--workers", "2").strip() == "OK: 3 chain(s), 8 event(s) verified"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_small_trail_is_verified_in_this_process(monkeypatch):
+    record_many(chains=2, per_chain=2)
+    calls = []
+    monkeypatch.setattr(audit, "_in_workers", lambda *args: calls.append(args))
+    assert by_workers(2).breaks == []
+    assert calls == []
+
+
+def by_reference_path(monkeypatch) -> list[audit.Break]:
+    """``verify`` with the fast path refused: every chain by the ORM's conversions."""
+    with monkeypatch.context() as patch:
+        patch.setattr(audit._Raw, "of", classmethod(lambda cls, connection: None))
+        return audit.verify()
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 1000])
+def test_the_fast_path_finds_the_reference_paths_breaks_whatever_the_chunks(trail, monkeypatch, chunk):
+    """Breaks of each kind, odd values among them, chains cut across chunks of rows."""
+    table = AuditEvent._meta.db_table
+    tamper(f"UPDATE {table} SET comment = %s WHERE id = %s", ["ปลอม", chain_event("5001", 3).pk])  # noqa: S608
+    tamper(
+        f"UPDATE {table} SET created_at = %s WHERE id = %s",  # noqa: S608
+        ["0999-01-02 03:04:05", chain_event("5002", 2).pk],
+    )
+    tamper(f"DELETE FROM {table} WHERE id = %s", [chain_event(audit.NATIONAL_CHAIN, 1).pk])  # noqa: S608
+    expected = by_reference_path(monkeypatch)
+    assert [(b.chain, b.chain_seq, b.reason) for b in expected] == [
+        ("5001", 3, "content does not match its hash"),
+        ("5002", 2, "content does not match its hash"),
+        ("TH", 0, "chain ends at 0 but its head records 1: events were removed"),
+    ]
+    monkeypatch.setattr(audit, "_RAW_CHUNK", chunk)
+    assert audit.verify() == expected
+
+
+def test_json_columns_are_written_as_the_reference_writes_them():
+    """Texts parsed together, one by one (one of them is not JSON), repeated or not."""
+    from json import dumps
+
+    field = AuditEvent._meta.get_field("payload")
+
+    def one(text):
+        return audit._JsonTexts(lambda stored: field.from_db_value(stored, None, connection))[text]
+
+    convert = audit._json_column(one, binary=False)
+    repeated = ['{"b": 1, "a": [2.50, "ข"]}'] * 4
+    assert convert(repeated) == ['{"a":[2.5,"ข"],"b":1}'] * 4
+    unique = [dumps({"n": n, "t": "\u0e01\\"}) for n in range(4)]
+    assert convert(unique) == [one(text) for text in unique]
+    mixed = ["not json", "[1, 2]", " {} ", "null", "1 2"]
+    assert convert(mixed) == ['"not json"', "[1,2]", "{}", "null", '"1 2"']
+    assert audit._json_column(one, binary=True)([b'{"x": "\xe0\xb8\x81"}']) == ['{"x":"ก"}'.encode()]
+
+
+def test_sqlite_times_are_written_as_the_reference_writes_them():
+    usual = ["2026-12-06 14:50:20.496259", "2026-01-02 03:04:05"]
+    assert audit._sqlite_times(usual) == ['"2026-12-06T14:50:20.496259Z"', '"2026-01-02T03:04:05.000000Z"']
+    odd = [
+        "0999-01-02 03:04:05",
+        "2026-02-30 03:04:05",
+        "2026-01-02T03:04:05",
+        "2026-01-02 03:04:05+07:00",
+        7,
+    ]
+    assert audit._sqlite_times([*usual, *odd]) == [*audit._sqlite_times(usual), None, None, None, None, None]
