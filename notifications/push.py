@@ -81,6 +81,9 @@ def _push_loop() -> asyncio.AbstractEventLoop:
             _order = None  # its lock belonged to the old loop
             loop = asyncio.new_event_loop()
             thread = threading.Thread(target=loop.run_forever, name="websocket-push", daemon=True)
+            # It holds no database connection and a forked child never pushes through it: a
+            # process running it may still fork workers (``audit.check``).
+            thread.fork_safe = True  # type: ignore[attr-defined]
             thread.start()
             _loop = (loop, thread, os.getpid())
         return _loop[0]

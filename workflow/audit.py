@@ -1032,11 +1032,19 @@ def _split(heads: Sequence[tuple[str, int]], parts: int) -> list[tuple[str | Non
     return list(zip(lows, highs, strict=True))
 
 
+def _threads_allow_fork() -> bool:
+    """Forking a threaded process is unsafe, unless every other thread says it holds nothing a
+    child could need (``fork_safe``: the websocket push loop, which never touches the
+    database, is one)."""
+    current = threading.current_thread()
+    return all(getattr(t, "fork_safe", False) for t in threading.enumerate() if t is not current)
+
+
 def _may_fork(connection: Any) -> bool:
     """Whether worker processes, each with its own connection, would see what this one sees."""
     return (
         "fork" in multiprocessing.get_all_start_methods()
-        and threading.active_count() == 1  # forking a threaded process is unsafe
+        and _threads_allow_fork()
         and connection.vendor in ("sqlite", "postgresql")
         and not connection.in_atomic_block
         and connection.get_autocommit()  # nothing uncommitted the workers would miss

@@ -817,3 +817,27 @@ def test_sqlite_times_are_written_as_the_reference_writes_them():
         7,
     ]
     assert audit._sqlite_times([*usual, *odd]) == [*audit._sqlite_times(usual), None, None, None, None, None]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_run_beside_the_push_loop_but_not_beside_an_ordinary_thread(workers):
+    """A process that has pushed websocket notices (a thread of its own) still verifies in
+    workers; a process with any other thread running verifies in process (forking it is unsafe)."""
+    import threading
+
+    from notifications import push
+
+    record_many(chains=3, per_chain=2)
+    push._push_loop()
+    assert any(t.name == "websocket-push" for t in threading.enumerate())
+    assert by_workers(2) == audit.check()
+    assert [len(parts) for parts in workers] == [2]
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert by_workers(2) == audit.check()
+    finally:
+        stop.set()
+        other.join()
+    assert [len(parts) for parts in workers] == [2]  # the second run stayed in process
