@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from workflow.models import (
     BankEntry,
@@ -64,7 +65,7 @@ def active_edition(deadline: datetime.date | None = None, cap: str = "150000.00"
         defaults={
             "title": "Test edition",
             "budget_cap": Decimal(cap),
-            "deadline": deadline or datetime.date.today() + datetime.timedelta(days=120),
+            "deadline": deadline or timezone.localdate() + datetime.timedelta(days=120),
             "is_active": True,
         },
     )
@@ -122,7 +123,7 @@ def bank_entry(
 
 def good_input(subdistricts: list[str], amount: str = "50000.00", **overrides: Any) -> ProjectInput:
     """A project the guideline welcomes: occupation promotion in the district's subdistricts."""
-    today = datetime.date.today()
+    today = timezone.localdate()
     data = ProjectInput(
         title="โครงการส่งเสริมอาชีพ/วิสาหกิจในตำบล",
         dimension="economy",

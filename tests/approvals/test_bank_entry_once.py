@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests import factories as f
@@ -24,7 +25,7 @@ User = get_user_model()
 
 
 def api_body(world: Any, entry: Any, amount: str = "30000.00") -> dict[str, Any]:
-    today = datetime.date.today()
+    today = timezone.localdate()
     return {
         "bank_entry": entry.pk,
         "dimension": "economy",

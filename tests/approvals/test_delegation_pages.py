@@ -6,11 +6,12 @@ import datetime
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from tests import factories as f
 from workflow.models import Delegation
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def be(day: datetime.date) -> str:

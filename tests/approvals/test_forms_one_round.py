@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
 from tests import factories as f
 from workflow.dates import date_format_message
@@ -118,7 +118,7 @@ def test_a_valid_form_with_rule_failures_is_still_answered_by_the_service(w: Sim
 
 
 def test_the_delegation_form_reports_the_official_and_both_dates_at_once(w: SimpleNamespace) -> None:
-    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
     response = browser(w.chief).post(
         "/delegation/",
         {

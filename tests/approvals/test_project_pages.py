@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests import factories as f
 from workflow.models import AuditEvent, DistrictSubmission, EvidenceFile, MonitoringRecord, Project, State
@@ -22,7 +23,7 @@ from workflow.services.delegation import delegation_create
 from workflow.services.projects import ImplementationInput, LineInput
 
 User = get_user_model()
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64
 
 

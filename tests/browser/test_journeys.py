@@ -6,6 +6,7 @@ import datetime
 import re
 
 import pytest
+from django.utils import timezone
 
 from tests import factories as f
 from tests.browser.conftest import login
@@ -14,7 +15,7 @@ from workflow.services import projects as svc
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def be(day: datetime.date) -> str:

@@ -22,7 +22,7 @@ from workflow.models import AuditEvent, Role
 from workflow.services import projects as svc
 from workflow.services.delegation import delegation_create
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def told(**filters) -> dict[str, tuple[str, int | None]]:

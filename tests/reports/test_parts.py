@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
+from django.utils import timezone
 
 from reports import parts
 from reports.models import (
@@ -336,7 +337,7 @@ def test_anonymous_and_unknown_districts_are_not_found(world):
 
 
 def test_an_acting_chief_edits_and_the_history_names_the_chief(world):
-    today = datetime.date.today()
+    today = timezone.localdate()
     Delegation.objects.create(
         delegator=world.chief,
         delegate=world.nobody,

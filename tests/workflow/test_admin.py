@@ -15,6 +15,7 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tests import factories as f
 from workflow import audit
@@ -555,7 +556,7 @@ def test_projects_are_read_only_in_the_admin(site):
 
 
 def test_delegations_can_be_revoked_and_the_revocation_is_audited(site):
-    today = datetime.date.today()
+    today = timezone.localdate()
     delegation = Delegation.objects.create(
         delegator=site.chief, delegate=site.officer2, district=site.d1, starts_on=today, ends_on=today
     )

@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from viewflow.workflow.models import Process, Task
 
 from tests import factories as f
@@ -150,7 +151,7 @@ def test_an_administrator_made_by_grant_role_configures_the_service_until_revoke
     ],
 )
 def test_the_admin_role_opens_the_admin_only_while_it_is_in_force(world, valid_from, valid_until, opens):
-    today = datetime.date.today()
+    today = timezone.localdate()
     args = ["grant_role", "bob", "admin", "TH", "--create-user", "--password", PASSWORD]
     if valid_from is not None:
         args += ["--valid-from", (today + datetime.timedelta(days=valid_from)).isoformat()]

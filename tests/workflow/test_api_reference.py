@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests import factories as f
@@ -122,7 +123,7 @@ def test_district_budget(world):
 
 
 def test_actions_after_the_deadline_are_allowed_and_marked_late(world):
-    today = datetime.date.today()
+    today = timezone.localdate()
     project = f.make_project(
         world.officer,
         world.entry,
@@ -138,7 +139,7 @@ def test_actions_after_the_deadline_are_allowed_and_marked_late(world):
 
 def test_a_project_ending_after_a_moved_deadline_is_not_approved(world):
     project = f.make_project(world.officer, world.entry)
-    Edition.objects.filter(pk=world.edition.pk).update(deadline=datetime.date.today())
+    Edition.objects.filter(pk=world.edition.pk).update(deadline=timezone.localdate())
     response = as_user(world.chief).post(f"/api/v1/projects/{project.pk}/transitions/approve/")
     assert response.status_code == 422
     assert [e["code"] for e in response.json()["errors"]] == ["deadline_exceeded"]

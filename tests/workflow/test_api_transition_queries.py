@@ -27,7 +27,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
+from django.utils import timezone, translation
 from rest_framework.authtoken.models import Token
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -292,7 +292,7 @@ def test_the_answer_equals_the_serializers_after_every_kind_of_transition(world,
 
 
 def test_the_answer_equals_the_serializers_on_create_update_and_read(world):
-    today = datetime.date.today()
+    today = timezone.localdate()
     body = {
         "bank_entry": world.entry.pk,
         "title": "โครงการจัดทำฝายชะลอน้ำ",

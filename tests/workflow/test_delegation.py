@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests import factories as f
@@ -13,7 +14,7 @@ from workflow.models import AuditEvent, State
 from workflow.services import projects as svc
 from workflow.services.delegation import delegation_create, delegation_revoke
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def api(user) -> APIClient:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests import factories as f
@@ -20,7 +21,7 @@ from workflow.services.delegation import delegation_create
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 NEXT_WEEK = TODAY + datetime.timedelta(days=7)
 
 

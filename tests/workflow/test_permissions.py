@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests import factories as f
@@ -301,7 +302,7 @@ def test_transition_on_a_missing_project_is_404(world):
     ("valid_from", "valid_until"), [(None, -1), (1, None)], ids=["expired_yesterday", "starts_tomorrow"]
 )
 def test_a_chief_role_not_valid_today_grants_nothing(world, valid_from, valid_until):
-    today = datetime.date.today()
+    today = timezone.localdate()
     chief = f.user_with("chief_not_today")
     RoleMembership.objects.create(
         user=chief,

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from tests import factories as f
@@ -375,7 +375,7 @@ def rule_codes(excinfo: Any) -> list[str]:
 
 
 def body(world: Any, *amounts: str, **overrides: Any) -> dict[str, Any]:
-    today = datetime.date.today()
+    today = timezone.localdate()
     data: dict[str, Any] = {
         "bank_entry": world.entry.pk,
         "title": "โครงการตลาดชุมชนเพิ่มรายได้",
@@ -575,7 +575,7 @@ def test_projects_of_another_edition_do_not_count(world):
         code="2571",
         title="Next edition",
         budget_cap=CAP,
-        deadline=datetime.date.today() + datetime.timedelta(days=200),
+        deadline=timezone.localdate() + datetime.timedelta(days=200),
         is_active=True,
     )
     f.designate(nxt, [world.d1])
@@ -849,7 +849,7 @@ def test_service_end_on_deadline_passes_day_after_fails(world):
 
 
 def test_service_start_after_end_fails(world):
-    end = datetime.date.today() + datetime.timedelta(days=10)
+    end = timezone.localdate() + datetime.timedelta(days=10)
     with pytest.raises(RuleViolation) as excinfo:
         create(
             world,

@@ -9,7 +9,6 @@ showing through (in production the service opens the transaction) and are not co
 
 from __future__ import annotations
 
-import datetime
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
@@ -20,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests import factories as f
 from workflow.models import Role, State
@@ -99,7 +99,7 @@ def test_every_transition_within_the_budget_and_no_statement_repeated(world):
 
 def test_an_acting_officials_approval_is_within_the_budget(world):
     acting = f.user_with("acting", Role.DISTRICT_OFFICER, world.d1)
-    today = datetime.date.today()
+    today = timezone.localdate()
     delegation_svc.delegation_create(
         acting_user=world.chief, district=world.d1, delegate=acting, starts_on=today, ends_on=today
     )

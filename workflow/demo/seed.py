@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from .. import access
 from ..importers import bank_import_file, geography_import, regions_import
@@ -123,7 +124,7 @@ def _line(description: str, category: str, amount: str) -> svc.LineInput:
 
 
 def _data(subdistricts: list[str], lines: list[svc.LineInput], **extra: Any) -> svc.ProjectInput:
-    today = datetime.date.today()
+    today = timezone.localdate()
     data = svc.ProjectInput(
         subdistricts=subdistricts,
         target_villages=3,
