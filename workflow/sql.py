@@ -80,7 +80,7 @@ class Columns:
     def load(self, row: Sequence[Any], start: int) -> Any:
         """The instance from ``row[start : start + len(self.fields)]``, converted as the ORM does."""
         conn = db()
-        values = [_convert(field, row[start + i], conn) for i, field in enumerate(self.fields)]
+        values = [convert(field, row[start + i], conn) for i, field in enumerate(self.fields)]
         return self.model.from_db(conn.alias, [f.attname for f in self.fields], values)
 
 
@@ -92,7 +92,7 @@ def _converters(field: models.Field[Any, Any], ops: Any) -> tuple[Any, tuple[Cal
     return col, tuple(conn.ops.get_db_converters(col) + col.get_db_converters(conn))
 
 
-def _convert(field: models.Field[Any, Any], value: Any, conn: BaseDatabaseWrapper | None = None) -> Any:
+def convert(field: models.Field[Any, Any], value: Any, conn: BaseDatabaseWrapper | None = None) -> Any:
     conn = conn or db()
     col, converters = _converters(field, conn.ops)
     for converter in converters:
@@ -329,7 +329,7 @@ def project_for_transition(
     project._step_task_id = task_id  # type: ignore[attr-defined]
     project._step_process_id = process_id  # type: ignore[attr-defined]
     project._step_flow_task = (  # type: ignore[attr-defined]
-        _convert(Task._meta.get_field("flow_task"), flow_task) if flow_task else None
+        convert(Task._meta.get_field("flow_task"), flow_task) if flow_task else None
     )
     project._step_owner_id = owner_id  # type: ignore[attr-defined]
     project._subdistricts = int(subdistricts)  # type: ignore[attr-defined]
@@ -589,13 +589,17 @@ def update(obj: models.Model, **where: Any) -> int:
     """UPDATE every column of ``obj`` as ``save()`` does, where its key and ``where`` match; the
     number of rows changed (0: the row was not as expected)."""
     model = type(obj)
-    fields = [f for f in _writable(model) if not f.primary_key]
     conn = db()
-    params = [f.get_db_prep_save(f.pre_save(obj, False), conn) for f in fields]
-    params += [obj.pk, *where.values()]
+    params = _update_params(obj, conn, where)
     with _cursor(conn) as cursor:
         cursor.execute(_update_sql(model, tuple(where), conn.vendor), params)
         return int(cursor.rowcount)
+
+
+def _update_params(obj: models.Model, conn: BaseDatabaseWrapper, where: dict[str, Any]) -> list[Any]:
+    """``_update_sql``'s parameters: every column as ``save()`` prepares it, the key, ``where``."""
+    fields = [f for f in _writable(type(obj)) if not f.primary_key]
+    return [*(f.get_db_prep_save(f.pre_save(obj, False), conn) for f in fields), obj.pk, *where.values()]
 
 
 ChainHead = tuple[str, int, str]  # the chain's key, the new event's sequence number, the hash it follows
@@ -609,9 +613,7 @@ def update_advancing_chain(obj: models.Model, chain_key: str, **where: Any) -> t
     if conn.vendor != "postgresql":
         return update(obj, **where), None
     model = type(obj)
-    fields = [f for f in _writable(model) if not f.primary_key]
-    params = [chain_key, *(f.get_db_prep_save(f.pre_save(obj, False), conn) for f in fields)]
-    params += [obj.pk, *where.values()]
+    params = [chain_key, *_update_params(obj, conn, where)]
     found = rows(_update_advancing_sql(model, tuple(where)), params, prepared=True)
     if not found:
         return 0, None

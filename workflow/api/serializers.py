@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
@@ -273,23 +272,6 @@ class DetailParts:
     monitoring: list[DetailMonitoring] = field(default_factory=list)
 
 
-_Converters = tuple[Any, tuple[Callable[..., Any], ...]]
-_CONVERTERS: dict[tuple[models.Field[Any, Any], str], _Converters] = {}
-
-
-def _converted(model_field: models.Field[Any, Any], value: Any, conn: Any) -> Any:
-    """``value`` as the ORM reads ``model_field`` from this backend (its converters, cached)."""
-    key = (model_field, conn.vendor)
-    found = _CONVERTERS.get(key)
-    if found is None:
-        col = model_field.get_col(model_field.model._meta.db_table)
-        found = _CONVERTERS[key] = (col, tuple(conn.ops.get_db_converters(col) + col.get_db_converters(conn)))
-    col, converters = found
-    for convert in converters:
-        value = convert(value, col, conn)
-    return value
-
-
 def _select(
     kind: str,
     source: str,
@@ -422,24 +404,24 @@ def detail_parts(project: Project) -> DetailParts:
         if kind == "h":
             header = True
             parts.bank_entry_code, parts.created_by = t1, t2
-            parts.committed = selectors.baht(_converted(amount, number, conn))
+            parts.committed = selectors.baht(sql.convert(amount, number, conn))
         elif kind == "p":
-            parts.spent = selectors.baht(_converted(amount, number, conn))
+            parts.spent = selectors.baht(sql.convert(amount, number, conn))
         elif kind == "s":
             subdistrict = Subdistrict.from_db(conn.alias, ["code", "district_id"], [t1, t2])
             relations["subdistricts"].append(subdistrict)
         elif kind in ("b", "x"):
             model = BudgetLine if kind == "b" else SpendLine
-            values = [key, pk, position, t1, t2, _converted(amount, number, conn)]
+            values = [key, pk, position, t1, t2, sql.convert(amount, number, conn)]
             relations["budget_lines" if kind == "b" else "spend_lines"].append(
                 model.from_db(conn.alias, line_fields, values)
             )
         elif kind == "e":
             parts.evidence_files.append(
-                DetailEvidence(int(key), t1, t2, t3, t4, t5, _converted(uploaded_at, at, conn))
+                DetailEvidence(int(key), t1, t2, t3, t4, t5, sql.convert(uploaded_at, at, conn))
             )
         elif kind == "m":
-            parts.monitoring.append(DetailMonitoring(t1, t2, t3, _converted(created_at, at, conn)))
+            parts.monitoring.append(DetailMonitoring(t1, t2, t3, sql.convert(created_at, at, conn)))
     if not header:
         raise RuntimeError(f"project {pk}: its bank entry or creator is missing")
     for relation, objs in relations.items():
