@@ -37,7 +37,8 @@ run: install system-packages
 	$(BIN)/python manage.py seed_demo
 	@echo ""
 	@echo "Serving on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"
-	$(BIN)/daphne --bind $(HOST) --port $(PORT) config.asgi:application
+	@echo "Demo mode: DEBUG is on for this server (never in production: see "Configuration and production" in README.md)"
+	DEBUG=$${DEBUG:-1} $(BIN)/daphne --bind $(HOST) --port $(PORT) config.asgi:application
 
 lint: install
 	$(BIN)/ruff format --check .

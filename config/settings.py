@@ -6,14 +6,28 @@ DATABASE_PREPARE_THRESHOLD  PostgreSQL: the hot path's fixed statements are prep
               connection has run one this many times (default 5; "off": never, for poolers
               that cannot keep prepared statements)
 REDIS_URL     optional: channels-redis; without it the in-memory channel layer
-SECRET_KEY    required when DEBUG is off
-DEBUG         "1"/"true" to enable (default on for local use, off when CI=true)
+SECRET_KEY    the signing key; without it, one is generated once into ``.secret_key`` beside
+              this project (mode 600) and reused: several processes on one host share it, and
+              several hosts must be given the same SECRET_KEY
+DEBUG         "1"/"true" to enable; off unless the environment turns it on (``make run`` does,
+              for the demo, and says so)
 ALLOWED_HOSTS comma separated (default: localhost names)
+HTTPS         "true" in production: the service is reached over HTTPS only (SSL redirect, HSTS,
+              secure cookies); ``check --deploy`` is clean with it and DEBUG off
+HSTS_SECONDS  HSTS max-age when HTTPS is on (default one year); HSTS_PRELOAD "false" not to ask
+              browsers for preload (default: asked)
+UPLOAD_MAX_MB the largest file accepted (evidence, photos; default 10)
+TRUSTED_PROXIES  how many reverse proxies stand in front of the service (default 0). With N > 0
+              the client's address is the N-th from the right of X-Forwarded-For (what the
+              nearest proxy saw) and X-Forwarded-Proto says whether the client used HTTPS;
+              with 0 both headers are ignored and the socket's address counts (throttles,
+              lock-outs), so a client cannot choose its own address
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -22,6 +36,22 @@ from django.utils.translation import gettext_lazy as _
 from config.redis_layer import channel_layer_host
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def local_secret_key(path: Path) -> str:
+    """The key kept in ``path``, made once (random, readable by its owner only) if missing."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_urlsafe(50)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key)
+    return key
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -38,13 +68,29 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", default=True)
-_DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdef"  # noqa: S105 - local development only
-SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET if DEBUG else "")
-if not SECRET_KEY:
-    raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
+DEBUG = env_bool("DEBUG", default=False)
+SECRET_KEY = os.environ.get("SECRET_KEY") or local_secret_key(BASE_DIR / ".secret_key")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# Transport security: on when the deployment says it is served over HTTPS.
+HTTPS = env_bool("HTTPS", default=False)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600))) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS and env_bool("HSTS_PRELOAD", default=True)
+if HTTPS and not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]  # the deployment chose not to ask for preload
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# The reverse proxies in front of the service: only then are their headers believed.
+TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+if TRUSTED_PROXIES > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", default=False)
 
 INSTALLED_APPS = [
     "daphne",
@@ -72,6 +118,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "workflow.api.middleware.ApiBodyLimitMiddleware",  # before anything reads the body
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -90,6 +137,10 @@ AXES_COOLOFF_TIME = 0.25  # hours: a locked-out username and address may try aga
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The API's lock-out answers problem+json 429; the pages keep the template.
+AXES_LOCKOUT_CALLABLE = "workflow.api.problems.axes_lockout"
+# The client's address: the socket's, or the one the nearest trusted proxy saw (as the throttles).
+AXES_CLIENT_IP_CALLABLE = "config.client.client_address"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -216,7 +267,22 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "workflow.api.problems.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Throttles key on the socket's address, or the one the nearest trusted proxy saw: never on
+    # an X-Forwarded-For the client wrote itself.
+    "NUM_PROXIES": TRUSTED_PROXIES,
+    "DEFAULT_PARSER_CLASSES": [
+        "workflow.api.parsers.JSONParser",  # size and nesting limits: 413 and 400, never a 500
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
+
+# Limits of what a request may carry (issue 12): a file, a JSON body, a whole API request.
+UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_MB", "10")) * 1024 * 1024
+API_JSON_MAX_BYTES = 1024 * 1024
+API_JSON_MAX_DEPTH = 32
+# Up to five photos with a progress update, and the form's fields.
+API_MAX_BODY_BYTES = 5 * UPLOAD_MAX_BYTES + 1024 * 1024
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Role Model Workflow API",
@@ -227,7 +293,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"DimensionEnum": "workflow.models.programme.Dimension.choices"},
+    "ENUM_NAME_OVERRIDES": {
+        "DimensionEnum": "workflow.models.programme.Dimension.choices",
+        "ProgressKindEnum": "workflow.api.progress.ProgressKind",
+    },
+    # ``<id:pk>`` (config/converters.py): an integer of at most 18 digits.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999}},
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -20,3 +20,6 @@ urlpatterns = [
     path("", include("notifications.web")),
     path("", include("reports.urls")),
 ]
+
+handler404 = "workflow.api.problems.not_found"
+handler500 = "workflow.api.problems.server_error"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -14,6 +17,7 @@ from rest_framework.views import set_rollback
 from workflow.errors import DomainError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+logger = logging.getLogger("workflow.api")
 
 _DRF_CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -70,6 +74,7 @@ def _flatten(detail: Any, prefix: str = "") -> list[dict[str, Any]]:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every error of a view as problem+json: ours, DRF's, Django's, and the unforeseen (500)."""
     if isinstance(exc, DomainError):
         set_rollback()
         extra: dict[str, Any] = {}
@@ -88,11 +93,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             _("Some fields are not valid."),
             errors=_flatten(exc.detail),
         )
+    if isinstance(exc, (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)):
+        set_rollback()
+        return problem(413, "body_too_large", _("The request is too large."))
+    if isinstance(exc, (SuspiciousOperation, RecursionError)):
+        set_rollback()
+        return problem(400, "bad_request", _("The request cannot be read."))
     if isinstance(exc, exceptions.APIException):
         set_rollback()
         codes = exc.get_codes()
         fallback = codes if isinstance(codes, str) else "error"
-        code = next((c for k, c in _DRF_CODES.items() if isinstance(exc, k)), fallback)
+        # A code of its own (``too_deep``) wins over the class's (``parse_error``).
+        own = codes if isinstance(codes, str) and codes != exc.default_code else None
+        code = own or next((c for k, c in _DRF_CODES.items() if isinstance(exc, k)), fallback)
         headers: dict[str, str] = {}
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
@@ -102,4 +115,58 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         for key, value in headers.items():
             response[key] = value
         return response
-    return None
+    # Unforeseen: logged with its traceback for the operator; the client learns it was ours.
+    set_rollback()
+    request = context.get("request")
+    logger.error(
+        "unhandled error in %s", getattr(request, "path", "?"), exc_info=(type(exc), exc, exc.__traceback__)
+    )
+    return problem(500, "server_error", _("Something went wrong on our side; nothing was changed."))
+
+
+def axes_lockout(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """django-axes' lock-out: 429 problem+json on the API, the Thai/English page elsewhere."""
+    from django.shortcuts import render
+
+    from .middleware import API_PREFIX, problem_response
+
+    if request.path.startswith(API_PREFIX):
+        response = problem_response(
+            429,
+            "locked_out",
+            _("Too many failed logins"),
+            _(
+                "This account is locked for 15 minutes after repeated failed logins. Try again later, or ask an administrator."
+            ),
+        )
+        response["Retry-After"] = str(int(float(settings.AXES_COOLOFF_TIME) * 3600))
+        return response
+    return render(request, "registration/locked_out.html", status=429)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 404 (no URL matched): problem+json under ``/api/``, the site's page elsewhere."""
+    from django.views import defaults
+
+    from .middleware import API_PREFIX, problem_response
+
+    if request.path.startswith(API_PREFIX):
+        return problem_response(404, "not_found", _("Not found."))
+    return defaults.page_not_found(request, exception or Http404())
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """An error outside any API view (a middleware's): problem+json under ``/api/``."""
+    from django.views import defaults
+
+    from .middleware import API_PREFIX, problem_response
+
+    if request.path.startswith(API_PREFIX):
+        return problem_response(
+            500, "server_error", _("Something went wrong on our side; nothing was changed.")
+        )
+    return defaults.server_error(request)
