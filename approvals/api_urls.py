@@ -4,6 +4,6 @@ from . import api
 
 urlpatterns = [
     path("tasks/", api.TaskListApi.as_view(), name="api-tasks"),
-    path("tasks/<int:pk>/claim/", api.TaskClaimApi.as_view(), name="api-task-claim"),
-    path("tasks/<int:pk>/unclaim/", api.TaskUnclaimApi.as_view(), name="api-task-unclaim"),
+    path("tasks/<id:pk>/claim/", api.TaskClaimApi.as_view(), name="api-task-claim"),
+    path("tasks/<id:pk>/unclaim/", api.TaskUnclaimApi.as_view(), name="api-task-unclaim"),
 ]

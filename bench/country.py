@@ -90,6 +90,12 @@ def project_input(subdistrict: str, title: str, amount: Decimal = PROJECT_BUDGET
             LineInput("ค่าวิทยากร", "wages", Decimal("3000.00")),
         ],
         do_checklist={"fits_district_plan": True, "feasible": True, "area_ready": True, "permitted": True},
+        # Part 3's plan: approval needs every part.
+        rationale="ประชาชนในตำบลต้องการอาชีพเสริม สอดคล้องกับแผนพัฒนาอำเภอ",
+        objectives="เพื่อส่งเสริมอาชีพและเพิ่มรายได้ให้ครัวเรือนเป้าหมาย",
+        method="ประชุมชี้แจง อบรมอาชีพ และติดตามผล",
+        indicators="ครัวเรือนเป้าหมาย 120 ครัวเรือนมีรายได้เพิ่มขึ้น",
+        expected_results="ครัวเรือนมีอาชีพเสริมและรายได้เพิ่มขึ้น",
     )
 
 

@@ -15,5 +15,5 @@ urlpatterns = [
         api.NotificationPreferenceApi.as_view(),
         name="api-notification-preferences",
     ),
-    path("notifications/<int:pk>/read/", api.NotificationReadApi.as_view(), name="api-notification-read"),
+    path("notifications/<id:pk>/read/", api.NotificationReadApi.as_view(), name="api-notification-read"),
 ]

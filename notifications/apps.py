@@ -12,6 +12,7 @@ class NotificationsConfig(AppConfig):
         # transaction as the change and pushes them after commit.
         from workflow import events
 
-        from . import handlers
+        from . import handlers, progress
 
         events.register(handlers.on_domain_event)
+        events.register(progress.on_domain_event)

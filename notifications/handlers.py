@@ -12,6 +12,9 @@ for one event (the creator's decision notice carries the new task's id when it i
   someone else): its creator — ``decision``; return and reject with the comment — ``returned``
   / ``rejected``;
 * a district's submission: every central planner — ``submitted``;
+* a district's first approved project while nothing is disbursed: the provincial officers of
+  its province — ``disbursement`` (read with the approval's own facts and recipients: no
+  statement more); a disbursement recorded: the district's officers and chief — ``disbursement``;
 * a task assigned to someone: that person — ``task_new``;
 * a task claimed, released, assigned or completed: a transient ``task.update`` push to its
   candidates (no row).
@@ -19,8 +22,10 @@ for one event (the creator's decision notice carries the new task's id when it i
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -35,6 +40,7 @@ from viewflow.workflow.status import STATUS
 from workflow import access, events, flows, sql, transitions
 from workflow.dates import format_date
 from workflow.models import AuditEvent, District, Project, Role
+from workflow.rules import money
 
 from . import push
 from .models import Kind
@@ -70,6 +76,8 @@ def on_domain_event(event: AuditEvent, context: events.Context = events.NO_CONTE
         _district_submitted(event)
     elif event.action == "submission_acknowledge" and event.district_id:
         _book_received(event)
+    elif event.action == "disbursement_record" and event.district_id:
+        _disbursement_recorded(event)
     elif event.action in TASK_ACTIONS and event.project_id:
         _task_changed(event)
 
@@ -138,18 +146,24 @@ def _candidate_ids(step: str, district: District) -> list[int]:
 
 @dataclass(frozen=True)
 class _Recipients:
-    """Who holds the new step's role, who held the closed step's, and who wants e-mail at once."""
+    """Who holds the new step's role, who held the closed step's, the province's provincial
+    officers when asked (a disbursement is due), and who wants e-mail at once."""
 
     new_step: list[int]
     done_step: list[int]
     addresses: dict[int, str]
+    province: list[int] = field(default_factory=list)
 
 
 def _recipients(
-    district: District, creator_id: int, new_role: str | None, done_role: str | None
+    district: District,
+    creator_id: int,
+    new_role: str | None,
+    done_role: str | None,
+    province_role: str | None = None,
 ) -> _Recipients:
     """Everyone a transition's notices and pushes go to, with their e-mail preference: one query."""
-    roles = {tag: role for tag, role in (("n", new_role), ("d", done_role)) if role}
+    roles = {tag: role for tag, role in (("n", new_role), ("d", done_role), ("p", province_role)) if role}
     result = _Recipients([], [], {})
     for r in sql.recipients(district, timezone.localdate(), roles=roles, user_ids=[creator_id]):
         if not r.is_active:
@@ -158,6 +172,8 @@ def _recipients(
             result.new_step.append(r.user_id)
         if "d" in r.tags:
             result.done_step.append(r.user_id)
+        if "p" in r.tags:
+            result.province.append(r.user_id)
         if r.wants_mail_now and r.email:
             result.addresses[r.user_id] = r.email
     return result
@@ -183,6 +199,7 @@ def _project_changed(event: AuditEvent, context: events.Context) -> None:
         project.created_by_id,
         flows.STEP_ROLE[new_step] if new_step else None,
         flows.STEP_ROLE.get(done_step or ""),
+        Role.PROVINCIAL_OFFICER if context.disbursement_due else None,
     )
 
     notice = _creator_notice(event)
@@ -200,6 +217,12 @@ def _project_changed(event: AuditEvent, context: events.Context) -> None:
                 drafts[user_id].task_id = new_task_id
                 continue
             drafts[user_id] = Draft(user_id, Kind.TASK_NEW, text_th, text_en, task_id=new_task_id)
+
+    if recipients.province:
+        text_th, text_en = _render_due(district, project.title)
+        for user_id in recipients.province:
+            if user_id != actor_id and user_id not in drafts:
+                drafts[user_id] = Draft(user_id, Kind.DISBURSEMENT, text_th, text_en)
 
     deliver(list(drafts.values()), project=project, event=event, addresses=recipients.addresses)
     if change is not None:
@@ -320,6 +343,59 @@ def _book_received(event: AuditEvent) -> None:
     users.discard(event.actor_id or 0)
     deliver(
         [Draft(user_id, Kind.RECEIVED, rendered[0], rendered[1]) for user_id in sorted(users)], event=event
+    )
+
+
+# --- The province's disbursement --------------------------------------------------------------
+
+DISBURSEMENT_DUE = _(
+    "%(district)s has its first approved project («%(title)s»): record the disbursement of the "
+    "district's allocation."
+)
+DISBURSEMENT_RECORDED = _(
+    "The provincial office recorded a disbursement of %(amount)s baht to %(district)s on %(date)s "
+    "(reference %(reference)s); disbursed in all: %(total)s baht."
+)
+
+
+def _render_due(district: District, title: str) -> tuple[str, str]:
+    rendered = []
+    for language in LANGUAGES:
+        with translation.override(language):
+            rendered.append(
+                str(DISBURSEMENT_DUE % {"district": _district_name(district, language), "title": title})
+            )
+    return rendered[0], rendered[1]
+
+
+def _disbursement_recorded(event: AuditEvent) -> None:
+    """The district's chief and officers learn that the province paid (and how much in all)."""
+    district: District = event.district  # type: ignore[assignment]
+    payload = event.payload or {}
+    rendered = []
+    for language in LANGUAGES:
+        with translation.override(language):
+            paid_on = payload.get("paid_on")
+            day = datetime.date.fromisoformat(paid_on) if paid_on else timezone.localdate(event.created_at)
+            rendered.append(
+                str(
+                    DISBURSEMENT_RECORDED
+                    % {
+                        "amount": money(Decimal(payload.get("amount") or "0")),
+                        "district": _district_name(district, language),
+                        "date": format_date(day, language),
+                        "reference": payload.get("reference", ""),
+                        "total": money(Decimal(payload.get("disbursed_total") or "0")),
+                    }
+                )
+            )
+    users: set[int] = set()
+    for role in (Role.DISTRICT_CHIEF, Role.DISTRICT_OFFICER):
+        users.update(access.users_holding(role, district).values_list("pk", flat=True))
+    users.discard(event.actor_id or 0)
+    deliver(
+        [Draft(user_id, Kind.DISBURSEMENT, rendered[0], rendered[1]) for user_id in sorted(users)],
+        event=event,
     )
 
 

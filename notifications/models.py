@@ -21,6 +21,8 @@ class Kind(models.TextChoices):
     OVERDUE = "overdue", _("Overdue")
     REMINDER = "reminder", _("Reminder")
     ESCALATION = "escalation", _("Escalation")
+    PROGRESS = "progress", _("Progress and supervision")
+    DISBURSEMENT = "disbursement", _("Disbursement")
 
 
 class EmailMode(models.TextChoices):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
@@ -23,7 +24,7 @@ from viewflow.workflow.models import Task
 from workflow import access, audit, events, flows, schedule
 from workflow.audit_actions import AuditAction
 from workflow.dates import format_date
-from workflow.models import Project, Role
+from workflow.models import ProgressUpdate, Project, Role, State
 from workflow.models.programme import default_escalation
 from workflow.models.projects import FINAL_STATES
 from workflow.services.system import system_user
@@ -42,6 +43,7 @@ LEVEL_ROLE = {1: Role.DISTRICT_CHIEF, 2: Role.PROVINCIAL_OFFICER, 3: Role.REGION
 class TimerSummary:
     reminders: int = 0
     escalations: int = 0
+    progress_reminders: int = 0  # officers of running projects with no recent progress update
     keys: list[str] = field(default_factory=list)
 
 
@@ -160,6 +162,7 @@ def timers_run(*, acting_user: Any = None, today: datetime.date | None = None) -
     actor = acting_user or system_user()
     today = today or timezone.localdate()
     summary = TimerSummary()
+    progress_reminders_run(actor=actor, today=today, summary=summary)
     tasks = list(open_tasks())
     if not tasks:
         return summary
@@ -214,3 +217,102 @@ def timers_run(*, acting_user: Any = None, today: datetime.date | None = None) -
                     summary.escalations += 1
                     summary.keys.append(key)
     return summary
+
+
+# --- Progress of running projects ------------------------------------------------------------
+
+PROGRESS_REMINDER = (
+    "Reminder: «%(title)s» has had no progress update for %(days)s working days "
+    "(since %(since)s). Post its progress on the project page."
+)
+_(
+    "Reminder: «%(title)s» has had no progress update for %(days)s working days "
+    "(since %(since)s). Post its progress on the project page."
+)
+
+
+def quiet_projects(today: datetime.date) -> list[tuple[Project, datetime.date, int]]:
+    """Approved projects of the active edition whose last progress update (or, if none, their
+    approval) is more than ``Edition.progress_reminder_days`` working days before ``today``:
+    each with the date of that last update and the working days since. Two queries (the
+    projects with their last update, the holidays)."""
+    projects = list(
+        Project.objects.filter(state=State.APPROVED, edition__is_active=True)
+        .select_related("district__province", "edition")
+        .annotate(
+            last_progress=Max(
+                "progress_updates__created_at",
+                filter=Q(progress_updates__kind=ProgressUpdate.Kind.PROGRESS),
+            )
+        )
+        .order_by("id")
+    )
+    if not projects:
+        return []
+    lasts = {}
+    for project in projects:
+        moments = [m for m in (project.state_changed_at, project.last_progress) if m is not None]
+        lasts[project.pk] = timezone.localdate(max(moments)) if moments else today
+    holidays = schedule.holidays_between(min([today, *lasts.values()]), today)
+    quiet = []
+    for project in projects:
+        last = lasts[project.pk]
+        days = schedule.working_days_between(last, today, holidays)
+        if days > int(project.edition.progress_reminder_days):
+            quiet.append((project, last, days))
+    return quiet
+
+
+def progress_reminders_run(*, actor: Any, today: datetime.date, summary: TimerSummary) -> None:
+    """Remind the officers of each quiet project once per quiet spell (the mark holds the date of
+    the last update, so a new update starts a new spell): audited as ``progress_reminder``."""
+    quiet = [
+        (f"progress:{p.pk}:{last.isoformat()}", p, last, days) for p, last, days in quiet_projects(today)
+    ]
+    # Most runs find every quiet project reminded already: one query, and no recipients read.
+    sent = set(TimerMark.objects.filter(key__in=[key for key, *_rest in quiet]).values_list("key", flat=True))
+    officers: dict[str, list[Any]] = {}
+    for key, project, last, days in quiet:
+        if key in sent:
+            continue
+        district = project.district
+        if district.code not in officers:
+            officers[district.code] = list(access.users_holding(Role.DISTRICT_OFFICER, district))
+        recipients = officers[district.code]
+        with transaction.atomic():
+            if not _mark_once(key):
+                continue
+            event = audit.record(
+                actor=audit.Actor(user=actor),
+                action=AuditAction.PROGRESS_REMINDER,
+                object_type="project",
+                object_id=project.pk,
+                project=project,
+                from_state=project.state,
+                to_state=project.state,
+                is_late=today > project.edition.deadline,
+                payload={
+                    "last_update": last,
+                    "working_days": days,
+                    "threshold": int(project.edition.progress_reminder_days),
+                    "recipients": sorted(u.get_username() for u in recipients),
+                },
+            )
+            events.dispatch(event)
+            texts = []
+            for language in ("th", "en"):
+                with translation.override(language):
+                    texts.append(
+                        _(PROGRESS_REMINDER)
+                        % {"title": project.title, "days": days, "since": format_date(last)}
+                    )
+            notify(
+                recipients=recipients,
+                kind=Kind.REMINDER,
+                project=project,
+                text_th=texts[0],
+                text_en=texts[1],
+                event=event,
+            )
+        summary.progress_reminders += 1
+        summary.keys.append(key)

@@ -112,6 +112,6 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("notifications/", notification_list, name="notifications"),
-    path("notifications/<int:pk>/read/", notification_read, name="notification-read"),
+    path("notifications/<id:pk>/read/", notification_read, name="notification-read"),
     path("notifications/read-all/", notification_read_all, name="notifications-read-all"),
 ]

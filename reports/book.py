@@ -17,6 +17,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from workflow import part3, selectors
 from workflow.audit_actions import AuditAction, action_label
 from workflow.models import (
     AuditEvent,
@@ -117,6 +118,16 @@ class ProjectPart:
     def anchor(self) -> str:
         return f"project-{self.project.pk}"
 
+    @property
+    def plan(self) -> list[part3.Section]:
+        """Rationale, objectives, method, indicators, expected results: the plan as approved."""
+        return part3.sections(self.project, part3.PLAN_FIELDS)
+
+    @property
+    def results(self) -> list[part3.Section]:
+        """The results achieved, problems and obstacles, suggestions (as reported)."""
+        return part3.sections(self.project, part3.RESULT_FIELDS)
+
 
 @dataclass
 class TocEntry:
@@ -145,6 +156,10 @@ class Book:
     planned_total: Decimal
     spent_total: Decimal
     toc: list[TocEntry] = field(default_factory=list)
+    # The district's money side by side (part 3): approved (projects past the chief's approval),
+    # disbursed by the provincial office, spent.
+    approved_total: Decimal = Decimal("0.00")
+    disbursed: Decimal = Decimal("0.00")
 
     @property
     def title(self) -> str:
@@ -286,6 +301,11 @@ def book_build(
         cap=edition.budget_cap,
         planned_total=sum((p.planned_total for p in parts), Decimal("0.00")),
         spent_total=sum((p.spent_total for p in parts), Decimal("0.00")),
+        approved_total=sum(
+            (p.planned_total for p in parts if p.project.state not in selectors.NOT_YET_APPROVED_STATES),
+            Decimal("0.00"),
+        ),
+        disbursed=selectors.disbursed_total(district_code=district.code, edition_id=edition.pk),
     )
     book.toc = [
         TocEntry("part-1", _("Part 1: Basic data of the district and key data for area development"), 1),

@@ -18,7 +18,8 @@ does not grow with the number of districts (about twenty for the whole country):
 * **budget**: committed is the sum of the budget lines of live projects (not rejected or
   withdrawn, ``Project.objects.committed()``), the cap is the edition's cap per district times
   the Role Model districts of the group (the national budget: cap × designated districts),
-  spent is the sum of the spend lines of live projects;
+  spent is the sum of the spend lines of live projects; disbursed is what the provincial offices
+  recorded as paid to the districts (``workflow.models.Disbursement``, every tranche);
 * **overdue tasks**: open viewflow tasks of live, unfinished projects whose step's due date
   (``workflow.schedule.task_due_date_expression``, as in the inbox and the timers) is before
   today;
@@ -51,6 +52,7 @@ from workflow.models import (
     AreaKind,
     BudgetLine,
     Dimension,
+    Disbursement,
     District,
     DistrictSubmission,
     Edition,
@@ -103,6 +105,7 @@ class GroupRow:
     cap: Decimal = ZERO
     committed: Decimal = ZERO
     spent: Decimal = ZERO
+    disbursed: Decimal = ZERO  # what the provincial offices paid to the districts
     open_tasks: int = 0
     overdue_tasks: int = 0
     overdue_by_step: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STEPS, 0))
@@ -151,6 +154,7 @@ class GroupRow:
         self.cap += other.cap
         self.committed += other.committed
         self.spent += other.spent
+        self.disbursed += other.disbursed
         self.open_tasks += other.open_tasks
         self.overdue_tasks += other.overdue_tasks
         for step, n in other.overdue_by_step.items():
@@ -346,6 +350,13 @@ def _fill_budget(groups: dict[str, GroupRow], edition: Edition, in_scope: Q, key
             groups[row[key]].spent = baht(row["total"])
 
 
+def _fill_disbursed(groups: dict[str, GroupRow], disbursements: QuerySet[Disbursement], key: str) -> None:
+    """What the provincial offices disbursed to the districts of each row (every tranche)."""
+    for row in disbursements.values(key).annotate(total=Sum("amount")).order_by():
+        if row[key] in groups:
+            groups[row[key]].disbursed = baht(row["total"])
+
+
 def _fill_tasks(
     groups: dict[str, GroupRow], edition: Edition, in_scope: Q, key: str, today: datetime.date
 ) -> None:
@@ -446,6 +457,9 @@ def dashboard_for(user: Any, *, edition: str | None = None, province: str | None
         projects = Project.objects.filter(edition=chosen, district_id__in=district_codes)
         _fill_projects(groups, projects, _key(scope))
         _fill_budget(groups, chosen, Q(project__district_id__in=district_codes), _key(scope, "project__"))
+        _fill_disbursed(
+            groups, Disbursement.objects.filter(edition=chosen, district_id__in=district_codes), _key(scope)
+        )
         _fill_tasks(
             groups, chosen, Q(**{f"{PROJECT}district_id__in": district_codes}), _key(scope, PROJECT), today
         )

@@ -26,6 +26,7 @@ from docx.shared import Cm, Pt
 from docx.text.paragraph import Paragraph
 
 from workflow.models import Role, State
+from workflow.part3 import Section
 from workflow.templatetags.rolemodel import baht, thaidate
 
 from .book import Book, ProjectPart, thai_digits
@@ -67,6 +68,12 @@ class _Writer:
 
     def heading(self, text: str, level: int) -> None:
         self.doc.add_heading(self.t(text), level=level)
+
+    def _sections(self, sections: Iterable[Section]) -> None:
+        """Part 3's texts, each under its heading ("–" when blank, as the PDF prints it)."""
+        for section in sections:
+            self.heading(section.label, 3)
+            self.text_block(section.text)
 
     def table(
         self, headers: Iterable[str], rows: Iterable[Iterable[Any]], numeric: frozenset[int] = frozenset()
@@ -255,6 +262,24 @@ class _Writer:
             ],
             numeric=frozenset({3, 4}),
         )
+        self.para(_("The district's budget: approved, disbursed and spent"))
+        self.table(
+            [
+                _("Budget allotted to the district"),
+                _("Approved (THB)"),
+                _("Disbursed by the provincial office (THB)"),
+                _("Spent (THB)"),
+            ],
+            [
+                (
+                    self.money(book.cap),
+                    self.money(book.approved_total),
+                    self.money(book.disbursed),
+                    self.money(book.spent_total),
+                )
+            ],
+            numeric=frozenset({0, 1, 2, 3}),
+        )
         for index, part in enumerate(book.projects):
             if index:
                 self.page_break()
@@ -284,6 +309,7 @@ class _Writer:
                 (_("State"), str(State(project.state).label)),
             ],
         )
+        self._sections(part.plan)
         self.heading(_("Budget planned and spent"), 3)
         self.table(
             [_("Planned item"), _("Category"), _("Amount (THB)")],
@@ -303,9 +329,8 @@ class _Writer:
                 numeric=frozenset({2}),
             )
         self.heading(_("Activities and results against the targets"), 3)
-        if project.activities_done:
-            self.text_block(project.activities_done)
-        self.text_block(project.result_narrative)
+        self.text_block(project.activities_done)
+        self._sections(part.results)
         self.heading(_("The inspector's findings and recommendations"), 3)
         if not part.findings:
             self.para("–")

@@ -121,8 +121,20 @@ def bank_entry(
     )
 
 
+# Part 3's plan as an officer writes it (every part filled: the chief may approve). Splat it
+# into an API payload (``**f.PLAN``) or a page's POST.
+PLAN: dict[str, str] = {
+    "rationale": "ประชาชนในตำบลมีรายได้ไม่เพียงพอ สอดคล้องกับแผนพัฒนาอำเภอด้านเศรษฐกิจ",
+    "objectives": "เพื่อส่งเสริมอาชีพและเพิ่มรายได้ให้ครัวเรือนเป้าหมาย",
+    "method": "ประชุมชี้แจง จัดอบรมอาชีพ ๓ ครั้ง และติดตามผลรายเดือน",
+    "indicators": "ครัวเรือนเป้าหมาย ๑๒๐ ครัวเรือนมีรายได้เพิ่มขึ้นร้อยละ ๑๐",
+    "expected_results": "ครัวเรือนมีอาชีพเสริมและรายได้เพิ่มขึ้นอย่างยั่งยืน",
+}
+
+
 def good_input(subdistricts: list[str], amount: str = "50000.00", **overrides: Any) -> ProjectInput:
-    """A project the guideline welcomes: occupation promotion in the district's subdistricts."""
+    """A project the guideline welcomes: occupation promotion in the district's subdistricts,
+    with its whole plan (part 3) written."""
     today = timezone.localdate()
     data = ProjectInput(
         title="โครงการส่งเสริมอาชีพ/วิสาหกิจในตำบล",
@@ -139,7 +151,7 @@ def good_input(subdistricts: list[str], amount: str = "50000.00", **overrides: A
         ],
         do_checklist={"fits_district_plan": True, "feasible": True, "area_ready": True, "permitted": True},
     )
-    for key, value in overrides.items():
+    for key, value in {**PLAN, **overrides}.items():
         setattr(data, key, value)
     return data
 
@@ -166,3 +178,56 @@ def make_project(officer: Any, entry: BankEntry, amount: str = "50000.00", **ove
     entry = free_entry(entry)
     subs = [entry.subdistrict_id]
     return project_create(acting_user=officer, bank_entry=entry, data=good_input(subs, amount, **overrides))
+
+
+def disburse(
+    district: District | str,
+    amount: str = "150000.00",
+    *,
+    by: Any = None,
+    paid_on: datetime.date | None = None,
+    reference: str = "ปค 0018.2/123",
+) -> Any:
+    """The province's disbursement to ``district`` (through the service), recorded by ``by`` or
+    by a provincial officer of its province (one is made when the province has none)."""
+    from workflow.models import Role
+    from workflow.services.money import district_disbursement_record
+
+    target = district if isinstance(district, District) else District.objects.get(code=district)
+    if by is None:
+        membership = (
+            RoleMembership.objects.filter(role=Role.PROVINCIAL_OFFICER, province_id=target.province_id)
+            .select_related("user")
+            .order_by("id")
+            .first()
+        )
+        by = membership.user if membership else None
+    if by is None:
+        by = user_with(f"treasurer_{target.province_id}", Role.PROVINCIAL_OFFICER, target.province)
+    return district_disbursement_record(
+        acting_user=by,
+        district=target,
+        amount=Decimal(amount),
+        paid_on=paid_on or timezone.localdate(),
+        reference=reference,
+    )
+
+
+def image_bytes(fmt: str = "PNG", colour: tuple[int, int, int] = (30, 120, 60)) -> bytes:
+    """A real (tiny) photo: uploads are judged by their content (``workflow.uploads``)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 12), colour).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def image_upload(
+    name: str = "photo.png", fmt: str = "PNG", colour: tuple[int, int, int] = (30, 120, 60)
+) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content_type = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}[fmt]
+    return SimpleUploadedFile(name, image_bytes(fmt, colour), content_type=content_type)

@@ -14,7 +14,9 @@ def test_schema_lists_the_api_and_docs_page_uses_no_cdn():
     body = schema.content.decode()
     for path in (
         "/api/v1/projects/{id}/transitions/{name}/",
+        "/api/v1/projects/{id}/progress/",
         "/api/v1/districts/{code}/submission/",
+        "/api/v1/districts/{code}/disbursements/",
         "/api/v1/tasks/{id}/claim/",
         "/api/v1/history/",
         "/api/v1/auth/token/",

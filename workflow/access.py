@@ -320,6 +320,22 @@ def view_grant(principal: Principal, project: Project) -> Grant | None:
     return principal.grant_over([g.role for g in principal.grants], district.code, district.province_id)
 
 
+# While a project runs (approved): the officer posts progress, the chief and the inspector
+# supervise (the guideline's กำกับ ติดตาม and ให้ข้อเสนอแนะ). ``workflow.services.progress``.
+PROGRESS_ROLES = frozenset({Role.DISTRICT_OFFICER})
+SUPERVISION_ROLES = frozenset({Role.DISTRICT_CHIEF, Role.REGIONAL_INSPECTOR})
+
+
+def progress_grant(principal: Principal, project: Project, kind: str = "progress") -> Grant | None:
+    """The grant under which the user may add to the project's progress timeline: a progress
+    update (``kind="progress"``: an officer of the district) or a supervision note
+    (``"supervision"``: the district's chief, acting officials included, or the region's
+    inspector). Whatever the project's state: the service checks that it runs."""
+    roles = SUPERVISION_ROLES if kind == "supervision" else PROGRESS_ROLES
+    district = project.district
+    return principal.grant_over(roles, district.code, district.province_id)
+
+
 # --- Districts, history, administration ---------------------------------------------
 
 
@@ -329,6 +345,20 @@ def can_view_district(principal: Principal, district: District) -> bool:
 
 def submit_grant(principal: Principal, district: District) -> Grant | None:
     return principal.grant_over([Role.DISTRICT_CHIEF], district.code, district.province_id)
+
+
+# --- The province's disbursement ---------------------------------------------------------
+
+
+def disburse_grant(principal: Principal, district: District) -> Grant | None:
+    """The provincial officer of the district's province records its disbursement (ตั้งจ่าย
+    ณ ที่ทำการปกครองจังหวัด); nobody else, whatever they may see."""
+    return principal.grant_over([Role.PROVINCIAL_OFFICER], district.code, district.province_id)
+
+
+def disbursement_district_q(principal: Principal) -> Q:
+    """A filter on districts whose disbursement the user records (their provinces' districts)."""
+    return principal.district_q([Role.PROVINCIAL_OFFICER])
 
 
 # --- The report book and the dashboards ---------------------------------------------
@@ -417,6 +447,7 @@ ADMIN_ROLE_PERMISSIONS: frozenset[str] = frozenset(
     | _perms("workflow", "auditevent", "view")
     | _perms("workflow", "project", "view")
     | _perms("workflow", "budgetline", "view")
+    | _perms("workflow", "disbursement", "view")
     | _perms("viewflow", "process", "view")
     | _perms("viewflow", "task", "view")
     | _perms("reports", "reportbook", "view")

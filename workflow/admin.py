@@ -44,6 +44,7 @@ from workflow.models import (
     BudgetLine,
     Delegation,
     Dimension,
+    Disbursement,
     District,
     Edition,
     Holiday,
@@ -471,6 +472,13 @@ class EditionForm(forms.ModelForm):
     budget_cap = forms.DecimalField(
         label=_("budget cap per district (THB)"), min_value=0, max_digits=14, decimal_places=2
     )
+    progress_reminder_days = forms.IntegerField(
+        label=_("working days without a progress update before the officer is reminded"),
+        min_value=1,
+        max_value=programme.MAX_PROGRESS_REMINDER_DAYS,
+        initial=10,
+        required=False,  # left out: as it was (10 for a new edition)
+    )
     role_model_districts = forms.ModelMultipleChoiceField(
         label=_("Role Model districts"),
         queryset=District.objects.programme().select_related("province").order_by("code"),
@@ -490,7 +498,21 @@ class EditionForm(forms.ModelForm):
 
     class Meta:
         model = Edition
-        fields = ["code", "title", "budget_cap", "deadline", "dimensions", "central_email"]
+        fields = [
+            "code",
+            "title",
+            "budget_cap",
+            "deadline",
+            "dimensions",
+            "central_email",
+            "progress_reminder_days",
+        ]
+
+    def clean_progress_reminder_days(self) -> int:
+        value = self.cleaned_data.get("progress_reminder_days")
+        if value is None:
+            return int(self.instance.progress_reminder_days or 10)
+        return int(value)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -547,6 +569,7 @@ class EditionAdmin(admin.ModelAdmin):
         "active",
         "dimensions",
         "central_email",
+        "progress_reminder_days",
         "role_model_districts",
         "role_model_districts_file",
     )
@@ -794,6 +817,17 @@ class ProjectAdmin(ReadOnlyAdmin):
         return format_html(
             '<a href="{}">{}</a>', reverse("audit-project", args=[obj.pk]), gettext("timeline")
         )
+
+
+@admin.register(Disbursement)
+class DisbursementAdmin(ReadOnlyAdmin):
+    """The province's disbursements, to look at; recorded on the district's page or through the API."""
+
+    list_display = ("district", "edition", "amount", "paid_on", "reference", "recorded_by", "recorded_at")
+    list_filter = ("edition",)
+    list_select_related = ("district", "edition", "recorded_by")
+    search_fields = ("district__code", "district__name_th", "reference")
+    ordering = ("-recorded_at",)
 
 
 # --- Delegations: viewed, and revoked -----------------------------------------------------------------

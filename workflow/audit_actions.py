@@ -29,6 +29,10 @@ class AuditAction(models.TextChoices):
     DISTRICT_SUBMIT = "district_submit", _("District report book submitted")
     COMMENT = "comment", _("Comment")
     EVIDENCE_ADD = "evidence_add", _("Evidence added")
+    PROGRESS_ADD = "progress_add", _("Progress update posted")
+    SUPERVISION_ADD = "supervision_add", _("Supervision note added")
+    # The province's disbursement (``workflow.services.money``).
+    DISBURSEMENT_RECORD = "disbursement_record", _("Disbursement recorded")
     # The report book (``reports``).
     SUBMISSION_ACKNOWLEDGE = "submission_acknowledge", _("Receipt of the report book acknowledged")
     PROFILE_UPDATE = "profile_update", _("District profile (part 1) saved")
@@ -39,6 +43,7 @@ class AuditAction(models.TextChoices):
     TASK_ASSIGN = "task_assign", _("Task assigned")
     REMINDER = "reminder", _("Reminder of a task falling due")
     ESCALATION = "escalation", _("Overdue task escalated to the superiors")
+    PROGRESS_REMINDER = "progress_reminder", _("Reminder of a missing progress update")
     # Roles, editions, acting officials, imports and the admin site.
     ROLE_GRANT = "role_grant", _("Role granted")
     ROLE_REVOKE = "role_revoke", _("Role revoked")

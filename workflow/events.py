@@ -20,6 +20,9 @@ class Context:
     """What the change already knows, handed to the handlers so that they need not read it again."""
 
     step: flows.StepChange | None = None  # the flow step a transition closed and the one it opened
+    # An approval that is the district's first while nothing is disbursed: the province's
+    # provincial officers are told to record the disbursement (read with the transition's facts).
+    disbursement_due: bool = False
 
 
 NO_CONTEXT = Context()

@@ -17,15 +17,19 @@ from .models import (
     AuditEvent,
     BudgetLine,
     Delegation,
+    Disbursement,
     District,
     DistrictSubmission,
     Edition,
     EvidenceFile,
+    ProgressUpdate,
     Project,
+    Role,
     RoleMembership,
+    RoleModelDistrict,
     SpendLine,
 )
-from .models.projects import RELEASED_STATES
+from .models.projects import EDITABLE_STATES, RELEASED_STATES
 from .rules import (
     EditionFacts,
     ProjectFacts,
@@ -118,6 +122,14 @@ class TransitionFacts:
     facts: ProjectFacts
     committed_other: Decimal
     spent_other: Decimal = ZERO  # what the district's other live projects spent
+    approved_other: int = 0  # the district's other live projects past approval
+    disbursed: Decimal = ZERO  # what the province disbursed to the district
+
+    @property
+    def first_approval_undisbursed(self) -> bool:
+        """No other live project of the district is approved and nothing is disbursed yet: the
+        approval at hand gives the provincial office its task (``disbursements_due``)."""
+        return self.approved_other == 0 and self.disbursed <= 0
 
     def results(self, edition: Edition) -> list[RuleResult]:
         return evaluate(
@@ -140,7 +152,9 @@ class TransitionFacts:
         committed = baht(self.committed_other + own)
         cap = project.edition.budget_cap
         spent = baht(self.spent_other + (self.facts.spent if project.state not in RELEASED_STATES else ZERO))
-        return BudgetSummary(cap=cap, committed=committed, remaining=cap - committed, spent=spent)
+        return BudgetSummary(
+            cap=cap, committed=committed, remaining=cap - committed, spent=spent, disbursed=self.disbursed
+        )
 
 
 def transition_facts(project: Project) -> TransitionFacts:
@@ -161,7 +175,13 @@ def transition_facts(project: Project) -> TransitionFacts:
         budget=baht(own),
         spent=baht(totals.spent_own),
     )
-    return TransitionFacts(facts=facts, committed_other=baht(other), spent_other=baht(totals.spent_other))
+    return TransitionFacts(
+        facts=facts,
+        committed_other=baht(other),
+        spent_other=baht(totals.spent_other),
+        approved_other=totals.approved_other,
+        disbursed=baht(totals.disbursed),
+    )
 
 
 def district_get_visible(user: Any, code: str) -> District:
@@ -238,7 +258,7 @@ class BudgetSummary:
     committed: Decimal
     remaining: Decimal
     spent: Decimal = ZERO
-    # Always 0.00 until the province's disbursement (issue 10, part 3) is recorded somewhere.
+    # What the provincial office disbursed to the district (``disbursed_total``).
     disbursed: Decimal = ZERO
 
     def as_dict(self) -> dict[str, str]:
@@ -256,8 +276,131 @@ def budget_of(*, district_code: str, edition: Edition) -> BudgetSummary:
     committed = committed_budget(district_code=district_code, edition_id=edition.pk)
     spent = spent_budget(district_code=district_code, edition_id=edition.pk)
     return BudgetSummary(
-        cap=edition.budget_cap, committed=committed, remaining=edition.budget_cap - committed, spent=spent
+        cap=edition.budget_cap,
+        committed=committed,
+        remaining=edition.budget_cap - committed,
+        spent=spent,
+        disbursed=disbursed_total(district_code=district_code, edition_id=edition.pk),
     )
+
+
+# --- The province's disbursement ----------------------------------------------------------
+
+# States of a live project the chief has approved (approved or any later live state).
+NOT_YET_APPROVED_STATES = (*EDITABLE_STATES, *RELEASED_STATES)
+
+
+def disbursed_total(*, district_code: str, edition_id: int) -> Decimal:
+    """What the provincial office disbursed to the district for the edition (every tranche)."""
+    total = Disbursement.objects.filter(district_id=district_code, edition_id=edition_id).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return baht(total)
+
+
+def disbursed_by_district(pairs: set[tuple[str, int]]) -> dict[tuple[str, int], Decimal]:
+    """Disbursed total per (district, edition), for many at once (one query)."""
+    if not pairs:
+        return {}
+    rows = (
+        Disbursement.objects.filter(
+            district_id__in={d for d, _ in pairs}, edition_id__in={e for _, e in pairs}
+        )
+        .values("district_id", "edition_id")
+        .annotate(total=Sum("amount"))
+    )
+    result = {pair: ZERO for pair in pairs}
+    for row in rows:
+        key = (row["district_id"], row["edition_id"])
+        if key in result:
+            result[key] = baht(row["total"])
+    return result
+
+
+@dataclass(frozen=True)
+class DisbursementLedger:
+    """A district's disbursements in an edition: the tranches, their total, the cap, what is left."""
+
+    district: District
+    edition: Edition
+    rows: list[Disbursement]
+    total: Decimal
+    cap: Decimal
+
+    @property
+    def remaining(self) -> Decimal:
+        return baht(max(ZERO, self.cap - self.total))
+
+    @property
+    def complete(self) -> bool:
+        return self.total >= self.cap
+
+
+def district_disbursements(user: Any, code: str, *, edition: Edition | None = None) -> DisbursementLedger:
+    """The district's disbursements in ``edition`` (default: the active one), for whoever may see
+    the district (404 otherwise, and when there is no edition)."""
+    district = district_get_visible(user, code)
+    edition = edition or active_edition()
+    if edition is None:
+        raise NotFound()
+    rows = list(
+        Disbursement.objects.filter(district=district, edition=edition)
+        .select_related("recorded_by")
+        .order_by("paid_on", "id")
+    )
+    total = baht(sum((row.amount for row in rows), ZERO))
+    return DisbursementLedger(
+        district=district, edition=edition, rows=rows, total=total, cap=edition.budget_cap
+    )
+
+
+@dataclass(frozen=True)
+class DisbursementDue:
+    """A district of the provincial officer's province waiting for its allocation: a task in the
+    inbox ("record the disbursement of <district>"), derived from facts."""
+
+    district: District
+    approved_projects: int
+    approved_budget: Decimal
+
+
+def disbursements_due(user: Any) -> list[DisbursementDue]:
+    """The Role Model districts of the user's provinces (as provincial officer) with at least one
+    approved (or later, live) project in the active edition and no disbursement yet: one query."""
+    principal = access.principal_for(user)
+    if not principal.grants_for([Role.PROVINCIAL_OFFICER]):
+        return []
+    edition = active_edition()
+    if edition is None:
+        return []
+    approved = Project.objects.filter(district_id=OuterRef("code"), edition=edition).exclude(
+        state__in=NOT_YET_APPROVED_STATES
+    )
+    budget = (
+        BudgetLine.objects.filter(project__district_id=OuterRef("code"), project__edition=edition)
+        .exclude(project__state__in=NOT_YET_APPROVED_STATES)
+        .values("project__district_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    districts = (
+        District.objects.filter(access.disbursement_district_q(principal))
+        .filter(
+            Exists(RoleModelDistrict.objects.filter(edition=edition, district_id=OuterRef("code"))),
+            Exists(approved),
+        )
+        .exclude(Exists(Disbursement.objects.filter(edition=edition, district_id=OuterRef("code"))))
+        .select_related("province")
+        .annotate(
+            _approved=Subquery(approved.values("district_id").annotate(n=Count("*")).values("n")),
+            _budget=Subquery(budget),
+        )
+        .order_by("province_id", "code")
+    )
+    return [
+        DisbursementDue(district=d, approved_projects=d._approved or 0, approved_budget=baht(d._budget))  # type: ignore[attr-defined]
+        for d in districts
+    ]
 
 
 # --- Rules on saved projects ------------------------------------------------------------
@@ -414,6 +557,31 @@ def evidence_get_visible(user: Any, project_pk: Any, evidence_pk: Any) -> Eviden
     if evidence is None:
         raise NotFound()
     return evidence
+
+
+# --- The progress timeline (``workflow.services.progress``) ---------------------------------
+
+
+def progress_updates_of(project: Project) -> list[ProgressUpdate]:
+    """The project's progress updates and supervision notes in order (the date they describe,
+    then as posted), each with its author and photos: two statements."""
+    return list(
+        ProgressUpdate.objects.filter(project=project)
+        .select_related("author")
+        .prefetch_related(Prefetch("photos", queryset=EvidenceFile.objects.order_by("id")))
+        .order_by("as_of", "id")
+    )
+
+
+def progress_timeline(user: Any, pk: Any) -> QuerySet[ProgressUpdate]:
+    """The visible project's timeline (404 otherwise), as ``progress_updates_of`` reads it."""
+    project = project_get_visible(user, pk)
+    return (
+        ProgressUpdate.objects.filter(project=project)
+        .select_related("author")
+        .prefetch_related(Prefetch("photos", queryset=EvidenceFile.objects.order_by("id")))
+        .order_by("as_of", "id")
+    )
 
 
 def editions() -> QuerySet[Edition]:

@@ -29,6 +29,7 @@ from .models import (
     AuditChain,
     BudgetLine,
     Delegation,
+    Disbursement,
     District,
     Edition,
     InspectionRegion,
@@ -38,6 +39,7 @@ from .models import (
     SpendLine,
     Subdistrict,
 )
+from .models.projects import EDITABLE_STATES
 from .models.roles import ROLE_AREA_KIND
 
 
@@ -345,20 +347,32 @@ class LineTotals:
     other: Decimal
     spent_own: Decimal = Decimal("0")  # the project's spend lines
     spent_other: Decimal = Decimal("0")  # the spend lines of the district's other live projects
+    approved_other: int = 0  # the district's other live projects past approval (approved or later)
+    disbursed: Decimal = Decimal("0")  # what the province disbursed to the district for the edition
 
 
 def line_totals(project: Project, released_states: Iterable[str]) -> LineTotals:
     """The project's budget lines (categories and total), the committed budget of the district's
     other live projects of the edition, and what the project and those others spent (their spend
-    lines), in one statement: the budget lines grouped by category, and one more row (marked
-    ``'s'``) with the spending."""
+    lines), in one statement: the budget lines grouped by category, one more row (marked
+    ``'s'``) with the spending, and one (``'a'``) with how many of the district's other live
+    projects are past approval and what the province disbursed to the district (the approval
+    that is the district's first tells the province: ``workflow.events.Context``)."""
     released = list(released_states)
-    text = _line_totals_sql(db().vendor, len(released))
+    unapproved = [*EDITABLE_STATES, *released]
+    text = _line_totals_sql(db().vendor, len(released), len(unapproved))
     scope = [project.district_id, project.edition_id, project.pk, *released]
     params = [project.pk, project.pk, project.pk, *scope, project.pk, project.pk, *scope]
+    params += [project.district_id, project.edition_id, project.pk, *unapproved]
+    params += [project.district_id, project.edition_id]
     categories: list[str] = []
-    own = other = spent_own = spent_other = Decimal("0")
+    own = other = spent_own = spent_other = disbursed = Decimal("0")
+    approved_other = 0
     for kind, category, own_sum, own_lines, other_sum in rows(text, params, prepared=True):
+        if kind == "a":
+            approved_other = int(own_sum or 0)
+            disbursed = _decimal(other_sum)
+            continue
         if kind == "s":
             spent_own += _decimal(own_sum)
             spent_other += _decimal(other_sum)
@@ -367,12 +381,12 @@ def line_totals(project: Project, released_states: Iterable[str]) -> LineTotals:
             categories.append(category)
             own += _decimal(own_sum)
         other += _decimal(other_sum)
-    return LineTotals(categories, own, other, spent_own, spent_other)
+    return LineTotals(categories, own, other, spent_own, spent_other, approved_other, disbursed)
 
 
 @functools.cache
-def _line_totals_sql(vendor: str, released: int) -> str:
-    b, s, p = "b", "s", "p"
+def _line_totals_sql(vendor: str, released: int, unapproved: int) -> str:
+    b, s, p, a, x = "b", "s", "p", "a", "x"
 
     def live(lines: str, model: type[models.Model]) -> str:
         """The project's own lines and those of the district's other live projects of the edition."""
@@ -397,7 +411,14 @@ def _line_totals_sql(vendor: str, released: int) -> str:
         "UNION ALL "
         f"SELECT 's', NULL, SUM(CASE WHEN {spender} = %s THEN {spent} END), 0, "
         f"SUM(CASE WHEN {spender} <> %s THEN {spent} END) "
-        f"{live(s, SpendLine)}"
+        f"{live(s, SpendLine)} "
+        "UNION ALL "
+        f"SELECT 'a', NULL, (SELECT COUNT(*) FROM {table(Project)} {a} "
+        f"WHERE {a}.{column(Project, 'district')} = %s AND {a}.{column(Project, 'edition')} = %s "
+        f"AND {a}.{q('id')} <> %s "
+        f"AND {a}.{column(Project, 'state')} NOT IN ({', '.join(['%s'] * unapproved)})), 0, "
+        f"(SELECT SUM({x}.{column(Disbursement, 'amount')}) FROM {table(Disbursement)} {x} "
+        f"WHERE {x}.{column(Disbursement, 'district')} = %s AND {x}.{column(Disbursement, 'edition')} = %s)"
     )
 
 

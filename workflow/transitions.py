@@ -30,7 +30,7 @@ class Input(StrEnum):
     NONE = "none"
     IMPLEMENTATION = "implementation"  # record=ImplementationInput(...)
     MONITORING = "monitoring"  # findings=..., recommendations=...
-    REPORT = "report"  # result_narrative=...
+    REPORT = "report"  # result_narrative=..., problems=..., suggestions=...
 
 
 # The keyword arguments each kind of input passes to the service, besides ``comment``.
@@ -38,7 +38,7 @@ INPUT_ARGUMENTS: dict[Input, tuple[str, ...]] = {
     Input.NONE: (),
     Input.IMPLEMENTATION: ("record",),
     Input.MONITORING: ("findings", "recommendations"),
-    Input.REPORT: ("result_narrative",),
+    Input.REPORT: ("result_narrative", "problems", "suggestions"),
 }
 
 

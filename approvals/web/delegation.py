@@ -164,5 +164,5 @@ def delegation_end(request: HttpRequest, pk: int) -> HttpResponse:
 
 urlpatterns = [
     path("delegation/", delegation, name="delegation"),
-    path("delegation/<int:pk>/end/", delegation_end, name="delegation-end"),
+    path("delegation/<id:pk>/end/", delegation_end, name="delegation-end"),
 ]

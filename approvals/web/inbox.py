@@ -167,6 +167,31 @@ def submission_url(district_code: str) -> str:
     return reverse("district-submission", args=[district_code])
 
 
+@dataclass
+class DisbursementEntry:
+    """The provincial office's task for a district: "record the disbursement of <district>", one
+    entry per district (derived from facts: an approved project and nothing disbursed yet)."""
+
+    district_name: str
+    province_name: str
+    url: str
+    approved_projects: int
+    approved_budget: Any
+
+
+def _disbursement_entries(request: HttpRequest) -> list[DisbursementEntry]:
+    return [
+        DisbursementEntry(
+            district_name=area_name(due.district),
+            province_name=area_name(due.district.province),
+            url=reverse("district-disbursements", args=[due.district.code]),
+            approved_projects=due.approved_projects,
+            approved_budget=due.approved_budget,
+        )
+        for due in project_selectors.disbursements_due(request.user)
+    ]
+
+
 def _someone_else(request: HttpRequest, task: Task, candidates: list[selectors.Candidate]) -> bool:
     """Whether assigning can change anything: a candidate other than the holder (and, on an
     unclaimed task, other than the user, who would simply claim it)."""
@@ -258,6 +283,7 @@ def _render(request: HttpRequest, *, status: int = 200, **marks: Any) -> HttpRes
         "assign_error_elsewhere": assign_error
         if assign_error and not any(r.assign_error for r in rows)
         else None,
+        "disbursements_due": _disbursement_entries(request),
     }
     return render(request, "approvals/inbox.html", context, status=status)
 
@@ -352,8 +378,8 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("inbox/", inbox, name="inbox"),
-    path("inbox/tasks/<int:pk>/claim/", task_claim, name="task-claim"),
-    path("inbox/tasks/<int:pk>/unclaim/", task_unclaim, name="task-unclaim"),
-    path("inbox/tasks/<int:pk>/assign/", task_assign, name="task-assign"),
+    path("inbox/tasks/<id:pk>/claim/", task_claim, name="task-claim"),
+    path("inbox/tasks/<id:pk>/unclaim/", task_unclaim, name="task-unclaim"),
+    path("inbox/tasks/<id:pk>/assign/", task_assign, name="task-assign"),
     path("inbox/bulk-approve/", bulk_approve, name="inbox-bulk-approve"),
 ]

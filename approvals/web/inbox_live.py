@@ -41,5 +41,5 @@ def inbox_row(request: HttpRequest, task_id: int) -> HttpResponse:
 
 
 urlpatterns = [
-    path("inbox/rows/<int:task_id>/", inbox_row, name="inbox-row"),
+    path("inbox/rows/<id:task_id>/", inbox_row, name="inbox-row"),
 ]

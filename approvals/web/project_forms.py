@@ -16,10 +16,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from workflow import part3, uploads
 from workflow.models import Dimension, LineCategory, State
+from workflow.services import projects as svc_projects
 from workflow.services.projects import ImplementationInput, LineInput
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_SPEND_LINES = 200
 
 
@@ -85,10 +86,12 @@ class MultipleFileInput(forms.FileInput):
 
 
 def _check_size(upload: UploadedFile) -> UploadedFile:
-    if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
+    """The size as the service sees it (``workflow.uploads``), said beside the field at once."""
+    limit = uploads.max_bytes()
+    if upload.size is not None and upload.size > limit:
         raise forms.ValidationError(
             _("%(name)s is larger than %(limit)s MB.")
-            % {"name": upload.name, "limit": MAX_UPLOAD_BYTES // (1024 * 1024)},
+            % {"name": upload.name, "limit": limit // (1024 * 1024)},
             code="too_large",
         )
     return upload
@@ -140,8 +143,12 @@ class TransitionForm(forms.Form):
 
 class ImplementForm(TransitionForm):
     activities_done = forms.CharField(label=_label(_("activities done")), widget=_textarea(5))
-    villages_reached = forms.IntegerField(label=_label(_("villages reached")), min_value=0)
-    households_reached = forms.IntegerField(label=_label(_("households reached")), min_value=0)
+    villages_reached = forms.IntegerField(
+        label=_label(_("villages reached")), min_value=0, max_value=svc_projects.MAX_VILLAGES
+    )
+    households_reached = forms.IntegerField(
+        label=_label(_("households reached")), min_value=0, max_value=svc_projects.MAX_HOUSEHOLDS
+    )
     evidence = forms.MultipleChoiceField(
         label=_("Evidence files to attach"),
         required=False,
@@ -194,10 +201,29 @@ class MonitorForm(TransitionForm):
     field_order = ["findings", "recommendations", "photos", "photo_caption", "comment"]
 
 
-class ReportForm(TransitionForm):
-    result_narrative = forms.CharField(label=_label(_("result narrative")), widget=_textarea(8))
+def _part3_field(name: str, rows: int, *, required: bool = False) -> forms.CharField:
+    """A part 3 text as the report form asks for it: its label and the guideline's help."""
+    return forms.CharField(
+        label=part3.label(name),
+        help_text=part3.HELP[name],
+        widget=_textarea(rows),
+        max_length=part3.MAX_LENGTH,
+        required=required,
+    )
 
-    field_order = ["result_narrative", "comment"]
+
+class ReportForm(TransitionForm):
+    """Part 3's end: the results achieved (required), problems and obstacles, suggestions."""
+
+    result_narrative = _part3_field("result_narrative", 8, required=True)
+    problems = _part3_field("problems", 4)
+    suggestions = _part3_field("suggestions", 4)
+
+    field_order = ["result_narrative", "problems", "suggestions", "comment"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["result_narrative"].error_messages["required"] = _("Write the results achieved.")
 
 
 class SubmissionForm(forms.Form):

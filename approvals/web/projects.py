@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from workflow import access, selectors, transitions
+from workflow import access, part3, selectors, transitions
 from workflow.audit_actions import action_label
 from workflow.errors import DomainError, Forbidden, NotFound, RuleViolation
 from workflow.models import (
@@ -42,6 +42,7 @@ from workflow.models.projects import FINAL_STATES, RELEASED_STATES
 from workflow.services import projects as svc
 from workflow.transitions import Input
 
+from .progress import progress_section
 from .project_forms import (
     BaseSpendLineFormSet,
     CommentForm,
@@ -93,7 +94,6 @@ STATE_BADGE: dict[str, str] = {
     State.REJECTED: "rejected",
     State.WITHDRAWN: "warn",
 }
-SAFE_INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
 
 
 @dataclass(frozen=True)
@@ -260,6 +260,7 @@ def _detail_context(
     *,
     comment_form: CommentForm | None = None,
     upload_form: EvidenceUploadForm | None = None,
+    progress_forms: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     user = request.user
     principal = access.principal_for(user)
@@ -313,6 +314,22 @@ def _detail_context(
         "may_edit": access.may_update(principal, project),
         "may_audit": access.may_read_all_history(principal),
         "submission_link": project.state in (State.REPORTED, State.SUBMITTED) or may_submit,
+        **progress_section(principal, project, progress_forms),
+        **_part3_context(project),
+    }
+
+
+def _part3_context(project: Project) -> dict[str, Any]:
+    """Part 3 as the project holds it, and (before approval) the plan's parts still blank."""
+    before_approval = project.state in (State.SELECTED, State.RETURNED)
+    return {
+        "part3_plan": part3.sections(project, part3.PLAN_FIELDS),
+        "part3_results": part3.sections(project, part3.RESULT_FIELDS),
+        "part3_reported": project.state in (State.REPORTED, State.SUBMITTED)
+        or any(getattr(project, name) for name in part3.RESULT_FIELDS),
+        "plan_missing": [str(part3.label(n)) for n in part3.missing_for_approval(project)]
+        if before_approval
+        else [],
     }
 
 
@@ -402,12 +419,9 @@ def evidence_download(request: HttpRequest, pk: int, eid: int) -> HttpResponseBa
         raise Http404 from exc
     name = os.path.basename(evidence.file.name)
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return FileResponse(
-        handle,
-        as_attachment=content_type not in SAFE_INLINE_TYPES,
-        filename=name,
-        content_type=content_type,
-    )
+    # Always a download (an <img> still shows a photo): nothing a district uploads runs in the
+    # site's origin, and ``nosniff`` (settings) keeps the browser to the declared type.
+    return FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
 
 
 # --- One page per transition --------------------------------------------------------------
@@ -455,7 +469,7 @@ def _build_page(request: HttpRequest, name: str, project: Project) -> ActionPage
         photos = _evidence_of(project, EvidenceFile.Kind.MONITORING_PHOTO)
         return ActionPage(name, project, MonitorForm(data, files), evidence=tuple(photos))
     if kind == Input.REPORT:
-        initial = {"result_narrative": project.result_narrative}
+        initial = {name: getattr(project, name) for name in part3.RESULT_FIELDS}
         return ActionPage(name, project, ReportForm(data, initial=initial))
     return ActionPage(name, project, TransitionForm(data, comment_required=name in svc.COMMENT_REQUIRED))
 
@@ -485,7 +499,7 @@ def _perform(request: HttpRequest, page: ActionPage) -> None:
         _add_files(request, page.project, data["photos"], data["photo_caption"], "monitoring_photo")
         inputs.update(findings=data["findings"], recommendations=data.get("recommendations", ""))
     elif kind == Input.REPORT:
-        inputs["result_narrative"] = data["result_narrative"]
+        inputs.update({name: data.get(name, "") for name in part3.RESULT_FIELDS})
     svc.project_transition(
         action=page.name,
         project=page.project.pk,
@@ -591,6 +605,7 @@ def _render_action(
         context.update(_meter(full, budget))
         context["warnings"] = selectors.project_warnings(full)
     if page.name in ("approve", "resubmit"):
+        context.update(_part3_context(full))
         rules = selectors.rules_failed_first(selectors.project_rule_results(full, budget=budget))
         context["rules"] = rules
         context["rules_failed"] = sum(1 for r in rules if not r.passed)
@@ -722,6 +737,10 @@ def district_submission(request: HttpRequest, code: str) -> HttpResponse:
             "may_submit": may_submit,
             "form": form,
             "alert": alert,
+            # The province's disbursement: the district submits only once it is recorded.
+            "disbursed": selectors.disbursed_total(district_code=district.code, edition_id=edition.pk)
+            if edition is not None
+            else None,
         },
         status=status,
     )
@@ -729,10 +748,10 @@ def district_submission(request: HttpRequest, code: str) -> HttpResponse:
 
 urlpatterns = [
     path("projects/", project_list, name="project-list"),
-    path("projects/<int:pk>/", project_detail, name="project-detail"),
-    path("projects/<int:pk>/comment/", project_comment, name="project-comment"),
-    path("projects/<int:pk>/evidence/", evidence_upload, name="evidence-upload"),
-    path("projects/<int:pk>/evidence/<int:eid>/", evidence_download, name="evidence-download"),
-    path("projects/<int:pk>/actions/<str:name>/", project_action, name="project-action"),
+    path("projects/<id:pk>/", project_detail, name="project-detail"),
+    path("projects/<id:pk>/comment/", project_comment, name="project-comment"),
+    path("projects/<id:pk>/evidence/", evidence_upload, name="evidence-upload"),
+    path("projects/<id:pk>/evidence/<id:eid>/", evidence_download, name="evidence-download"),
+    path("projects/<id:pk>/actions/<str:name>/", project_action, name="project-action"),
     path("districts/<str:code>/submission/", district_submission, name="district-submission"),
 ]

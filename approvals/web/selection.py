@@ -285,6 +285,6 @@ def _not_editable(request: HttpRequest, project: Project) -> HttpResponse:
 
 urlpatterns = [
     path("select/", select_bank, name="select-bank"),
-    path("select/<int:entry_id>/", select_form, name="select-form"),
-    path("projects/<int:pk>/edit/", project_edit, name="project-edit"),
+    path("select/<id:entry_id>/", select_form, name="select-form"),
+    path("projects/<id:pk>/edit/", project_edit, name="project-edit"),
 ]

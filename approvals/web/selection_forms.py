@@ -19,7 +19,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from workflow import selectors
+from workflow import part3, selectors
 from workflow.models import (
     BudgetLine,
     Dimension,
@@ -50,12 +50,12 @@ ALL_FIELDS = frozenset(
         "training_target_local",
         "budget_lines",
         "do_checklist",
+        *part3.PLAN_FIELDS,
     }
 )
 TRAINING_ALLOWED_KINDS = ("occupation", "security")
 BLANK_LINES_WITHOUT_JS = 5
 MAX_LINES = 200
-MAX_TARGET = 2_147_483_647
 _LINE_KEY = re.compile(r"^line-(\d{1,4})-(description|category|amount)$")
 
 
@@ -218,6 +218,10 @@ def lines_total(rows: Iterable[LineRow]) -> Decimal:
 # --- The project form -----------------------------------------------------------------------
 
 
+def _textarea(rows: int) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows})
+
+
 class ProjectForm(forms.Form):
     """The project's own fields; the budget lines are parsed beside it (``lines_from_post``).
 
@@ -238,10 +242,10 @@ class ProjectForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     target_villages = forms.IntegerField(
-        label=_label("target_villages"), min_value=0, max_value=MAX_TARGET, required=False
+        label=_label("target_villages"), min_value=0, max_value=svc_projects.MAX_VILLAGES, required=False
     )
     target_households = forms.IntegerField(
-        label=_label("target_households"), min_value=0, max_value=MAX_TARGET, required=False
+        label=_label("target_households"), min_value=0, max_value=svc_projects.MAX_HOUSEHOLDS, required=False
     )
     start_date = BEDateField(label=_label("start_date"), required=False)
     end_date = BEDateField(label=_label("end_date"), required=False)
@@ -262,8 +266,24 @@ class ProjectForm(forms.Form):
     do_feasible = forms.BooleanField(label=_label("do_feasible"), required=False)
     do_area_ready = forms.BooleanField(label=_label("do_area_ready"), required=False)
     do_permitted = forms.BooleanField(label=_label("do_permitted"), required=False)
+    # Part 3's plan: a draft may leave it blank; the chief approves only when every part is filled.
+    rationale = forms.CharField(
+        label=_label("rationale"), required=False, max_length=part3.MAX_LENGTH, widget=_textarea(4)
+    )
+    objectives = forms.CharField(
+        label=_label("objectives"), required=False, max_length=part3.MAX_LENGTH, widget=_textarea(4)
+    )
+    method = forms.CharField(
+        label=_label("method"), required=False, max_length=part3.MAX_LENGTH, widget=_textarea(5)
+    )
+    indicators = forms.CharField(
+        label=_label("indicators"), required=False, max_length=part3.MAX_LENGTH, widget=_textarea(3)
+    )
+    expected_results = forms.CharField(
+        label=_label("expected_results"), required=False, max_length=part3.MAX_LENGTH, widget=_textarea(3)
+    )
 
-    HINTED = ("start_date", "end_date", "dimension_other")
+    HINTED = ("start_date", "end_date", "dimension_other", *part3.PLAN_FIELDS)
     # What the guideline asks of every project (marked for the officer; the rules decide on save).
     NEEDED = ("title", "dimension", "target_villages", "target_households", "start_date", "end_date")
 
@@ -282,6 +302,11 @@ class ProjectForm(forms.Form):
     @property
     def do_fields(self) -> list[forms.BoundField]:
         return [self[f"do_{item}"] for item in DO_ITEMS]
+
+    @property
+    def plan_fields(self) -> list[tuple[forms.BoundField, Any]]:
+        """Part 3's plan with each part's help text (from the guideline's spirit)."""
+        return [(self[name], part3.HELP[name]) for name in part3.PLAN_FIELDS]
 
     def to_input(self, lines: Sequence[LineInput]) -> ProjectInput:
         """Everything the officer sent; what does not apply (the other dimension's name when the
@@ -305,6 +330,7 @@ class ProjectForm(forms.Form):
             budget_lines=list(lines),
             do_checklist={item: bool(data.get(f"do_{item}")) for item in DO_ITEMS},
             given=set(ALL_FIELDS),
+            **{name: data.get(name) or "" for name in part3.PLAN_FIELDS},
         )
 
     def value(self, name: str) -> Any:

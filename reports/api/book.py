@@ -142,9 +142,9 @@ urls: list[URLPattern] = [
     path("districts/<str:code>/report-book.pdf", ReportBookPdfApi.as_view(), name="api-report-book-pdf"),
     path("districts/<str:code>/report-book.docx", ReportBookDocxApi.as_view(), name="api-report-book-docx"),
     path("districts/<str:code>/books/", DistrictBooksApi.as_view(), name="api-district-books"),
-    path("submissions/<int:pk>/book.pdf", SubmissionBookApi.as_view(), name="api-submission-book"),
+    path("submissions/<id:pk>/book.pdf", SubmissionBookApi.as_view(), name="api-submission-book"),
     path(
-        "submissions/<int:pk>/acknowledge/",
+        "submissions/<id:pk>/acknowledge/",
         SubmissionAcknowledgeApi.as_view(),
         name="api-submission-acknowledge",
     ),

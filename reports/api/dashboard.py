@@ -57,6 +57,7 @@ class DashboardGroupSerializer(serializers.Serializer):
     live_projects = serializers.IntegerField(help_text="not rejected or withdrawn")
     cap = _money()
     committed = _money()
+    disbursed = _money()
     spent = _money()
     remaining = _money()
     committed_percent = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True)
@@ -117,6 +118,7 @@ def _group(row: GroupRow) -> dict[str, Any]:
         "live_projects": row.live_projects,
         "cap": row.cap,
         "committed": row.committed,
+        "disbursed": row.disbursed,
         "spent": row.spent,
         "remaining": row.remaining,
         "committed_percent": row.committed_percent,

@@ -130,6 +130,6 @@ urls: list[URLPattern] = [
     path("districts/<str:code>/book/", district_book, name="district-book"),
     path("districts/<str:code>/book/preview.pdf", book_preview_pdf, name="district-book-pdf"),
     path("districts/<str:code>/book/preview.docx", book_preview_docx, name="district-book-docx"),
-    path("submissions/<int:pk>/book.pdf", submission_book, name="submission-book"),
-    path("submissions/<int:pk>/acknowledge/", submission_acknowledge, name="submission-acknowledge"),
+    path("submissions/<id:pk>/book.pdf", submission_book, name="submission-book"),
+    path("submissions/<id:pk>/acknowledge/", submission_acknowledge, name="submission-acknowledge"),
 ]

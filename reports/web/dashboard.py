@@ -148,6 +148,7 @@ def chart_table(board: Dashboard, chart: str) -> Table:
                 Column(_("Role Model districts")),
                 Column(_("Cap (baht)"), MONEY),
                 Column(_("Committed (baht)"), MONEY),
+                Column(_("Disbursed (baht)"), MONEY),
                 Column(_("Spent (baht)"), MONEY),
                 Column(_("Remaining (baht)"), MONEY),
                 Column(_("Committed (percent of cap)"), PERCENT),
@@ -156,6 +157,7 @@ def chart_table(board: Dashboard, chart: str) -> Table:
                 row.districts,
                 row.cap,
                 row.committed,
+                row.disbursed,
                 row.spent,
                 row.remaining,
                 row.committed_percent,
@@ -349,8 +351,10 @@ def _budget_chart(board: Dashboard) -> Chart:
     title = _("Budget committed against the cap")
     order = _order(board, "budget")
     desc = _(
-        "%(committed)s baht committed of a cap of %(cap)s baht (%(percent)s%%); %(spent)s baht spent."
+        "%(committed)s baht committed of a cap of %(cap)s baht (%(percent)s%%); %(disbursed)s baht "
+        "disbursed by the provinces; %(spent)s baht spent."
     ) % {
+        "disbursed": f"{board.totals.disbursed:,.2f}",
         "committed": f"{board.totals.committed:,.2f}",
         "cap": f"{board.totals.cap:,.2f}",
         "percent": board.totals.committed_percent if board.totals.committed_percent is not None else "–",

@@ -24,7 +24,7 @@ from workflow.services.projects import ImplementationInput, LineInput
 
 User = get_user_model()
 TODAY = timezone.localdate()
-PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+PNG = f.image_bytes()
 
 
 @pytest.fixture(autouse=True)
@@ -531,6 +531,7 @@ def test_report_requires_the_narrative(world):
 def test_district_submission_when_every_project_is_reported(world):
     first = reported(world)
     second = reported(world, world.entry2)
+    f.disburse(world.d1)
     client = browser(world.chief, "en")
     html = page(client, "/districts/5001/submission/")
     assert "Every live project is reported." in html

@@ -74,6 +74,7 @@ def test_a_project_still_running_is_listed_on_its_own(three_reported):
 
 def test_the_submission_is_unchanged_and_clears_the_entry(three_reported, no_book):
     w = three_reported
+    f.disburse(w.d1)
     client = APIClient()
     client.force_authenticate(w.chief)
     answer = client.post("/api/v1/districts/5001/submission/", {"comment": "ส่งรายงานผล"}, format="json")

@@ -113,10 +113,12 @@ def test_approval_tells_the_officers_of_their_new_task_and_the_creator_of_the_de
 
     implement = flows.open_step_task(project)
     assert flows.step_name(implement) == "implement"
-    # One notice each: the creator's decision carries their new task too.
+    # One notice each: the creator's decision carries their new task too; the district's first
+    # approval tells the province's provincial officer to record the disbursement.
     assert about("approve") == {
         "officer": (Kind.DECISION, implement.pk),
         "officer2": (Kind.TASK_NEW, implement.pk),
+        "provincial": (Kind.DISBURSEMENT, None),
     }
     decision = one(world.officer, "approve")
     assert "approved by chief" in decision.text_en and "ดีมาก" in decision.text_en
@@ -140,7 +142,7 @@ def test_someone_with_two_hats_is_not_told_of_the_step_their_own_act_opened(worl
     f.grant(both, Role.DISTRICT_OFFICER, world.d1)
     project = f.make_project(world.officer, world.entry)
     svc.project_approve(project=project, acting_user=both)  # the next step is an officer's: theirs too
-    assert set(about("approve")) == {"officer", "officer2"}
+    assert set(about("approve")) == {"officer", "officer2", "provincial"}
 
 
 def test_implementation_reaches_the_regions_inspector_and_no_other(world):
@@ -199,6 +201,7 @@ def test_submission_tells_every_central_planner(world):
     svc.project_monitor(project=project, acting_user=world.inspector, findings="เรียบร้อย")
     svc.project_report(project=project, acting_user=world.officer, result_narrative="สำเร็จ")
     assert about("report") == {"chief": (Kind.TASK_NEW, flows.open_step_task(project).pk)}
+    f.disburse(world.d1, "50000.00")
 
     svc.district_submit(district=world.d1, acting_user=world.chief, comment="ส่งครบ")
 

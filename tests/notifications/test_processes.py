@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests import factories as f
 from tests.notifications._servers import (
     Closed,
     NotificationClient,
@@ -117,6 +118,7 @@ def project_body(world: SimpleNamespace) -> dict[str, Any]:
         "primary_objective": "development",
         "budget_lines": [{"description": "วัสดุ", "category": "activity_materials", "amount": "1000.00"}],
         "do_checklist": {"fits_district_plan": True, "feasible": True, "area_ready": True, "permitted": True},
+        **f.PLAN,
     }
 
 

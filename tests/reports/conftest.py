@@ -22,7 +22,7 @@ from reports.models import (
     ProfileFact,
 )
 from tests import factories as f
-from workflow.models import EvidenceFile, Project
+from workflow.models import Disbursement, EvidenceFile, Project
 from workflow.services import projects as svc
 
 # Words whose Thai clusters renderers get wrong; the book must give them back when copied.
@@ -56,6 +56,8 @@ def reported_project(world: Any, index: int, *, photos: int = 2, amount: str = "
         title=f"โครงการที่ {index} ฝายชะลอน้ำและส่งเสริมอาชีพ ผู้ใหญ่บ้านและกำนันร่วมกับที่ทำการปกครองอำเภอ",
     )
     svc.project_approve(project=project, acting_user=world.chief, comment="เห็นชอบ")
+    if not Disbursement.objects.filter(district_id=project.district_id).exists():
+        f.disburse(project.district_id, "150000.00")  # the province pays once the first is approved
     for n in range(photos // 2):
         svc.evidence_add(
             project=project,

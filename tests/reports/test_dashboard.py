@@ -216,6 +216,7 @@ def progress(world, no_book) -> SimpleNamespace:
     submitted = advance_world(f.make_project(w.officer, w.entry, "50000.00"), State.REPORTED, w)
     rejected = f.make_project(w.officer, w.entry2, "20000.00")
     svc.project_reject(project=rejected, acting_user=w.chief, comment="ไม่สอดคล้องกับแผนพัฒนาอำเภอ")
+    f.disburse("5001", "100000.00")
     submission = svc.district_submit(district="5001", acting_user=w.chief, comment="ส่งรายงานผล")
     selected = f.make_project(w.other_officer, w.other_entry, "30000.00", dimension="social")
     withdrawn = f.make_project(w.other_officer, w.other_entry, "10000.00")
@@ -322,6 +323,7 @@ def test_a_late_book_and_its_correction_count_once(world, no_book):
     Edition.objects.filter(pk=world.edition.pk).update(
         deadline=timezone.localdate() - datetime.timedelta(days=1)
     )
+    f.disburse("5001")
     first = svc.district_submit(district="5001", acting_user=world.chief, comment="ส่งรายงานผล")
     assert first.is_late
     svc.district_submit(district="5001", acting_user=world.chief, comment="แก้ไขจำนวนครัวเรือน")
@@ -526,8 +528,28 @@ def test_export_headers_are_translated_and_money_has_two_decimals(progress):
     english = _csv_rows(export(progress.planner, "budget", "csv", language="en"))
     assert thai[0][:2] == ["รหัส", "จังหวัด"]
     assert english[0][:4] == ["Code", "Province", "Role Model districts", "Cap (baht)"]
-    assert english[1][:7] == ["50", "Chiang Mai", "2", "300000.00", "80000.00", "38500.00", "220000.00"]
+    # cap, committed, disbursed by the province (issue 10), spent, remaining
+    assert english[1][:8] == [
+        "50",
+        "Chiang Mai",
+        "2",
+        "300000.00",
+        "80000.00",
+        "100000.00",
+        "38500.00",
+        "220000.00",
+    ]
     assert english[-1][:4] == ["", "Total", "3", "450000.00"]
+
+
+def test_the_disbursed_figure_nationally_and_per_province_and_district(progress):
+    totals = api(progress.planner).json()["totals"]
+    assert totals["disbursed"] == "100000.00"
+    html = page(progress.planner).content.decode()
+    assert 'id="tile-disbursed"' in html and "100,000.00" in html
+    districts = _csv_rows(export(progress.provincial, "budget", "csv", language="en"))
+    assert districts[0][5] == "Disbursed (baht)"
+    assert [(r[0], r[5]) for r in districts[1:-1]] == [("5001", "100000.00"), ("5002", "0.00")]
 
 
 def test_exports_follow_the_drill_down_and_the_area(progress):

@@ -355,6 +355,7 @@ def edition_data(**values: Any) -> dict[str, Any]:
         "deadline": "31/08/2028",
         "dimensions": ["economy", "social"],
         "central_email": "dopa.areaplan@gmail.com",
+        "progress_reminder_days": "10",
     }
     data.update(values)
     return data
@@ -377,6 +378,19 @@ def test_editions_are_created_and_changed_through_the_service(site):
     assert response.status_code == 302
     [updated] = events("edition_update")
     assert updated.payload["changed"] == {"title": {"from": "ปีงบประมาณ 2571", "to": "แก้ไขแล้ว"}}
+
+    response = site.client.post(
+        admin_url(Edition, "change", new.pk),
+        edition_data(title="แก้ไขแล้ว", active="on", progress_reminder_days="7"),
+    )
+    assert response.status_code == 302
+    new.refresh_from_db()
+    assert new.progress_reminder_days == 7  # the officers' reminder comes after 7 quiet working days
+    response = site.client.post(
+        admin_url(Edition, "change", new.pk),
+        edition_data(title="แก้ไขแล้ว", active="on", progress_reminder_days="0"),
+    )
+    assert response.status_code == 200 and errors_of(response, "progress_reminder_days")
 
 
 def test_an_edition_with_projects_keeps_its_code_and_a_negative_cap_is_refused(site):

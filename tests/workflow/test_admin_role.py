@@ -308,6 +308,7 @@ ROLE_ADMIN_CHANGELISTS = {
     "workflow.bankentry": 200,
     "workflow.auditevent": 200,  # read only
     "workflow.project": 200,  # read only
+    "workflow.disbursement": 200,  # read only: recorded by the province on its page
     "workflow.delegation": 200,  # looked at and revoked
     "viewflow.process": 200,  # read only
     "viewflow.task": 200,  # read only

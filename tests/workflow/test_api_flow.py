@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests import factories as f
@@ -31,6 +32,7 @@ def good_body(world, **overrides):
             {"description": "ค่าแรงอาสาสมัคร", "category": "wages", "amount": "20000.00"},
         ],
         "do_checklist": {"fits_district_plan": True, "feasible": True, "area_ready": True, "permitted": True},
+        **f.PLAN,
     }
     body.update(overrides)
     return body
@@ -86,6 +88,14 @@ def test_token_auth_and_full_life_over_http(world):
         f"/api/v1/projects/{pk}/transitions/report/", {"result_narrative": "สำเร็จ"}, format="json"
     )
     assert r.json()["state"] == "reported"
+    r = chief.post("/api/v1/districts/5001/submission/", {"comment": "ส่งเล่ม"}, format="json")
+    assert r.status_code == 409 and r.json()["code"] == "not_disbursed"
+    r = client_for(world.provincial).post(
+        "/api/v1/districts/5001/disbursements/",
+        {"amount": "150000.00", "paid_on": str(timezone.localdate()), "reference": "ปค 0018.2/123"},
+        format="json",
+    )
+    assert r.status_code == 201, r.content
     r = chief.post("/api/v1/districts/5001/submission/", {"comment": "ส่งเล่ม"}, format="json")
     assert r.status_code == 201, r.content
     assert r.json()["projects"] == [pk]

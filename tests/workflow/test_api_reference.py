@@ -120,6 +120,9 @@ def test_district_budget(world):
         "disbursed": "0.00",
     }
     assert as_user(world.other_chief).get("/api/v1/districts/5001/budget/").status_code == 404
+    f.disburse(world.d1, "45000.00")  # the province's tranche (issue 10)
+    body = as_user(world.chief).get("/api/v1/districts/5001/budget/").json()
+    assert (body["committed"], body["disbursed"], body["spent"]) == ("60000.00", "45000.00", "0.00")
 
 
 def test_actions_after_the_deadline_are_allowed_and_marked_late(world):

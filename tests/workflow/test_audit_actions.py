@@ -21,7 +21,6 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import load_workbook
-from PIL import Image
 from rest_framework.test import APIClient
 
 from approvals import services as task_services
@@ -133,9 +132,7 @@ def test_every_action_code_written_in_the_code_is_in_the_catalogue():
 
 
 def _png() -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), (200, 30, 30)).save(buffer, format="PNG")
-    return SimpleUploadedFile("activity.png", buffer.getvalue(), content_type="image/png")
+    return f.image_upload("activity.png", colour=(200, 30, 30))
 
 
 @pytest.mark.django_db
@@ -147,7 +144,10 @@ def test_every_action_written_across_the_demo_and_the_other_services_is_in_the_c
     from workflow.services import projects as svc
     from workflow.services.admin_changes import admin_object_delete, admin_object_save
     from workflow.services.delegation import delegation_create, delegation_revoke
+    from workflow.services.money import district_disbursement_record as disbursement_record
     from workflow.services.programme import edition_update
+    from workflow.services.progress import project_progress_add as progress_add
+    from workflow.services.progress import project_supervision_add as supervision_add
     from workflow.services.roles import role_revoke
 
     with override_settings(THAI_ADMIN_DATA_DIR=tmp_path / "absent"):
@@ -167,6 +167,10 @@ def test_every_action_written_across_the_demo_and_the_other_services_is_in_the_c
     svc.project_resubmit(project=returned, acting_user=officer, comment="แก้ไขแล้ว")
     svc.project_comment(project=selected, acting_user=chief, comment="ขอข้อมูลเพิ่มเติม")
     svc.evidence_add(project=approved, acting_user=officer, uploaded=_png(), caption="ภาพกิจกรรม")
+    progress_add(
+        project=approved, acting_user=officer, as_of=timezone.localdate(), percent_done=50, text="คืบหน้า"
+    )
+    supervision_add(project=approved, acting_user=users["inspector"], text="ติดตามแล้ว")
 
     review = next(t for t in task_list_for(chief) if t.process.projectprocess.project_id == selected.pk)
     task_services.task_claim(task=review, acting_user=chief)
@@ -175,8 +179,10 @@ def test_every_action_written_across_the_demo_and_the_other_services_is_in_the_c
     task_services.task_assign(task=implement, acting_user=chief, assignee=officer)
 
     dues = [t.due_date for t in open_tasks()]
-    assert timers_run(today=min(dues)).reminders >= 1
-    assert timers_run(today=max(dues) + datetime.timedelta(days=60)).escalations >= 1
+    early = timers_run(today=min(dues))
+    late = timers_run(today=max(dues) + datetime.timedelta(days=60))
+    assert early.reminders >= 1 and late.escalations >= 1
+    assert early.progress_reminders + late.progress_reminders >= 1
 
     deputy = f.user_with("deputy", "district_officer", selected.district)
     today = timezone.localdate()
@@ -192,6 +198,14 @@ def test_every_action_written_across_the_demo_and_the_other_services_is_in_the_c
     edition_update(acting_user=admin, edition=edition, values={"title": edition.title + " (แก้ไข)"})
     submission_acknowledge(
         submission=DistrictSubmission.objects.get(district_id="5002"), acting_user=users["planner"]
+    )
+    # The province's second tranche to 5001 (the demo recorded the first): disbursement_record.
+    disbursement_record(
+        acting_user=users["provincial"],
+        district="5001",
+        amount="25000.00",
+        paid_on=today,
+        reference="ปค ๐๐๑๘.๒/๑๒๕",
     )
     holiday = Holiday(date=datetime.date(2099, 12, 5), name="วันพ่อแห่งชาติ")
     admin_object_save(acting_user=admin, obj=holiday, changed_fields=["date", "name"], is_new=True)

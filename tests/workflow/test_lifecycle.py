@@ -56,6 +56,7 @@ def test_full_life_selected_to_submitted(world):
     project.refresh_from_db()
     assert (project.state, open_step(project)) == (State.REPORTED, "submit")
 
+    f.disburse(world.d1)
     submission = svc.district_submit(district=world.d1, acting_user=world.chief)
     project.refresh_from_db()
     assert project.state == State.SUBMITTED

@@ -99,6 +99,7 @@ def project_in(people: SimpleNamespace, state: str) -> Project:
         svc.project_monitor(project=project, acting_user=people.inspector, findings="เรียบร้อย")
     if state in later[3:]:
         svc.project_report(project=project, acting_user=people.officer, result_narrative="สำเร็จ")
+        f.disburse(people.code)  # the province paid: the district may submit (issue 10)
     if state == State.SUBMITTED:
         svc.district_submit(district=people.code, acting_user=people.chief)
     project.refresh_from_db()

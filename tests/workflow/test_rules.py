@@ -537,6 +537,7 @@ def test_projects_further_along_still_hold_their_budget(world, state):
     if state == State.SUBMITTED:
         svc.project_monitor(project=project, acting_user=world.inspector, findings="ดี")
         svc.project_report(project=project, acting_user=world.officer, result_narrative="สำเร็จ")
+        f.disburse(world.d1)
         svc.district_submit(district=world.d1, acting_user=world.chief)
     project.refresh_from_db()
     assert project.state == state

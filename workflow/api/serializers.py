@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from rest_framework import serializers
 
-from workflow import access, selectors, sql, transitions
+from workflow import access, part3, selectors, sql, transitions
 from workflow.audit_actions import action_label
 from workflow.models import (
     AuditEvent,
@@ -32,8 +32,13 @@ from workflow.models import (
 )
 from workflow.models.programme import Dimension
 from workflow.models.projects import RELEASED_STATES
+from workflow.services import programme as programme_svc
+from workflow.services import projects as project_svc
 from workflow.services.projects import ImplementationInput, LineInput, ProjectInput
 from workflow.transitions import Input
+
+# An id sent in a body: what a 64-bit key holds (as ``<id:pk>`` in addresses, config/converters.py).
+MAX_ID = 999_999_999_999_999_999
 
 
 class ProvinceSerializer(serializers.ModelSerializer):
@@ -63,7 +68,17 @@ class EditionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Edition
-        fields = ["id", "code", "title", "budget_cap", "deadline", "is_active", "dimensions", "central_email"]
+        fields = [
+            "id",
+            "code",
+            "title",
+            "budget_cap",
+            "deadline",
+            "is_active",
+            "dimensions",
+            "central_email",
+            "progress_reminder_days",
+        ]
         read_only_fields = ["id"]
 
 
@@ -79,6 +94,12 @@ class EditionWriteSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=Dimension.choices), required=False, allow_empty=False
     )
     central_email = serializers.EmailField(required=False)
+    progress_reminder_days = serializers.IntegerField(
+        min_value=1,
+        max_value=programme_svc.MAX_PROGRESS_REMINDER_DAYS,
+        required=False,
+        help_text="working days without a progress update before the officer is reminded",
+    )
 
 
 class BankEntrySerializer(serializers.ModelSerializer):
@@ -207,13 +228,47 @@ class ProjectSerializer(serializers.ModelSerializer):
         return access.available_transitions(access.principal_for(request.user), obj)
 
 
+# What the API says of each part 3 text (``workflow.part3``), in the schema's language (English).
+PART3_HELP: dict[str, str] = {
+    "rationale": "Part 3, the plan: rationale (หลักการและเหตุผล). Needed before approval.",
+    "objectives": "Part 3, the plan: objectives (วัตถุประสงค์). Needed before approval.",
+    "method": "Part 3, the plan: method and activities (วิธีดำเนินการ/กิจกรรม). Needed before approval.",
+    "indicators": "Part 3, the plan: indicators (ตัวชี้วัด). Needed before approval.",
+    "expected_results": "Part 3, the plan: expected results (ผลที่คาดว่าจะได้รับ). Needed before approval.",
+    "result_narrative": "Part 3, the results achieved (ผลการดำเนินงาน/ผลสัมฤทธิ์), written at report.",
+    "problems": "Part 3, problems and obstacles (ปัญหาและอุปสรรค), written at report; optional.",
+    "suggestions": "Part 3, suggestions (ข้อเสนอแนะ), written at report; optional.",
+}
+_LIMIT = f" At most {part3.MAX_LENGTH:,} characters (longer: 422, code too_long)."
+
+
+def _part3_text(name: str, **kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(help_text=PART3_HELP[name] + _LIMIT, **kwargs)
+
+
 class ProjectDetailSerializer(ProjectSerializer):
     spend_lines = LineSerializer(many=True, read_only=True)
     evidence_files = EvidenceSerializer(many=True, read_only=True)
     monitoring = serializers.SerializerMethodField()
+    rationale = _part3_text("rationale", read_only=True)
+    objectives = _part3_text("objectives", read_only=True)
+    method = _part3_text("method", read_only=True)
+    indicators = _part3_text("indicators", read_only=True)
+    expected_results = _part3_text("expected_results", read_only=True)
+    result_narrative = _part3_text("result_narrative", read_only=True)
+    problems = _part3_text("problems", read_only=True)
+    suggestions = _part3_text("suggestions", read_only=True)
 
     class Meta(ProjectSerializer.Meta):
-        fields = [*ProjectSerializer.Meta.fields, "spend_lines", "evidence_files", "monitoring"]
+        fields = [
+            *ProjectSerializer.Meta.fields,
+            *part3.PLAN_FIELDS,
+            "problems",
+            "suggestions",
+            "spend_lines",
+            "evidence_files",
+            "monitoring",
+        ]
         read_only_fields = fields
 
     def get_monitoring(self, obj: Project) -> list[dict[str, Any]]:
@@ -514,6 +569,7 @@ def project_detail(project: Project, parts: DetailParts, request: Any) -> dict[s
         "created_at": _TIME.to_representation(project.created_at),
         "updated_at": _TIME.to_representation(project.updated_at),
         "state_changed_at": _TIME.to_representation(project.state_changed_at),
+        **{name: str(getattr(project, name)) for name in (*part3.PLAN_FIELDS, "problems", "suggestions")},
         "spend_lines": _lines(project.spend_lines.all()),
         "evidence_files": [
             {
@@ -542,13 +598,17 @@ def project_detail(project: Project, parts: DetailParts, request: Any) -> dict[s
 class ProjectWriteSerializer(serializers.Serializer):
     """Input for create (``bank_entry`` required) and PATCH (every field optional)."""
 
-    bank_entry = serializers.IntegerField(required=False)
+    bank_entry = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     title = serializers.CharField(max_length=500, required=False)
     dimension = serializers.ChoiceField(choices=Dimension.choices, required=False, allow_blank=True)
     dimension_other = serializers.CharField(max_length=300, required=False, allow_blank=True)
     subdistricts = serializers.ListField(child=serializers.CharField(max_length=6), required=False)
-    target_villages = serializers.IntegerField(min_value=0, required=False)
-    target_households = serializers.IntegerField(min_value=0, required=False)
+    target_villages = serializers.IntegerField(
+        min_value=0, max_value=project_svc.MAX_VILLAGES, required=False
+    )
+    target_households = serializers.IntegerField(
+        min_value=0, max_value=project_svc.MAX_HOUSEHOLDS, required=False
+    )
     start_date = serializers.DateField(required=False, allow_null=True)
     end_date = serializers.DateField(required=False, allow_null=True)
     primary_objective = serializers.ChoiceField(choices=PrimaryObjective.choices, required=False)
@@ -556,6 +616,12 @@ class ProjectWriteSerializer(serializers.Serializer):
     training_target_local = serializers.BooleanField(required=False)
     budget_lines = LineSerializer(many=True, required=False)
     do_checklist = DoChecklistSerializer(required=False)
+    # Part 3's plan: blank (or null) in a draft; the service checks the length and approval needs all.
+    rationale = _part3_text("rationale", required=False, allow_blank=True, allow_null=True)
+    objectives = _part3_text("objectives", required=False, allow_blank=True, allow_null=True)
+    method = _part3_text("method", required=False, allow_blank=True, allow_null=True)
+    indicators = _part3_text("indicators", required=False, allow_blank=True, allow_null=True)
+    expected_results = _part3_text("expected_results", required=False, allow_blank=True, allow_null=True)
 
     def to_input(self) -> ProjectInput:
         data = dict(self.validated_data)
@@ -580,12 +646,20 @@ class TransitionSerializer(serializers.Serializer):
     comment = serializers.CharField(allow_blank=True, required=False, default="")
     spend_lines = LineSerializer(many=True, required=False)
     activities_done = serializers.CharField(required=False, allow_blank=True)
-    villages_reached = serializers.IntegerField(min_value=0, required=False)
-    households_reached = serializers.IntegerField(min_value=0, required=False)
-    evidence = serializers.ListField(child=serializers.IntegerField(), required=False)
+    villages_reached = serializers.IntegerField(
+        min_value=0, max_value=project_svc.MAX_VILLAGES, required=False
+    )
+    households_reached = serializers.IntegerField(
+        min_value=0, max_value=project_svc.MAX_HOUSEHOLDS, required=False
+    )
+    evidence = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, max_length=50
+    )
     findings = serializers.CharField(required=False, allow_blank=True)
     recommendations = serializers.CharField(required=False, allow_blank=True)
-    result_narrative = serializers.CharField(required=False, allow_blank=True)
+    result_narrative = _part3_text("result_narrative", required=False, allow_blank=True)
+    problems = _part3_text("problems", required=False, allow_blank=True)
+    suggestions = _part3_text("suggestions", required=False, allow_blank=True)
 
     # The body fields each kind of input (``workflow.transitions.Input``) requires.
     REQUIRED: dict[str, tuple[str, ...]] = {
@@ -612,7 +686,11 @@ class TransitionSerializer(serializers.Serializer):
         if kind == Input.MONITORING:
             return {"findings": v["findings"], "recommendations": v.get("recommendations", "")}
         if kind == Input.REPORT:
-            return {"result_narrative": v["result_narrative"]}
+            return {
+                "result_narrative": v["result_narrative"],
+                "problems": v.get("problems", ""),
+                "suggestions": v.get("suggestions", ""),
+            }
         return {}
 
     def implementation(self) -> ImplementationInput:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import editions, views
+from . import disbursements, editions, progress, views
 
 urlpatterns = [
     path("auth/token/", views.TokenApi.as_view(), name="api-token"),
@@ -8,23 +8,27 @@ urlpatterns = [
     path("areas/districts/", views.DistrictListApi.as_view(), name="api-districts"),
     path("areas/subdistricts/", views.SubdistrictListApi.as_view(), name="api-subdistricts"),
     path("editions/", views.EditionListApi.as_view(), name="api-editions"),
-    path("editions/<int:pk>/", views.EditionDetailApi.as_view(), name="api-edition"),
-    path(
-        "editions/<int:pk>/districts/", editions.EditionDistrictsApi.as_view(), name="api-edition-districts"
-    ),
+    path("editions/<id:pk>/", views.EditionDetailApi.as_view(), name="api-edition"),
+    path("editions/<id:pk>/districts/", editions.EditionDistrictsApi.as_view(), name="api-edition-districts"),
     path("bank/", views.BankListApi.as_view(), name="api-bank"),
     path("projects/", views.ProjectListApi.as_view(), name="api-projects"),
-    path("projects/<int:pk>/", views.ProjectDetailApi.as_view(), name="api-project"),
+    path("projects/<id:pk>/", views.ProjectDetailApi.as_view(), name="api-project"),
     path(
-        "projects/<int:pk>/transitions/<str:name>/",
+        "projects/<id:pk>/transitions/<str:name>/",
         views.ProjectTransitionApi.as_view(),
         name="api-transition",
     ),
-    path("projects/<int:pk>/comments/", views.ProjectCommentsApi.as_view(), name="api-comments"),
-    path("projects/<int:pk>/evidence/", views.ProjectEvidenceApi.as_view(), name="api-evidence"),
-    path("projects/<int:pk>/history/", views.ProjectHistoryApi.as_view(), name="api-project-history"),
+    path("projects/<id:pk>/comments/", views.ProjectCommentsApi.as_view(), name="api-comments"),
+    path("projects/<id:pk>/evidence/", views.ProjectEvidenceApi.as_view(), name="api-evidence"),
+    path("projects/<id:pk>/progress/", progress.ProjectProgressApi.as_view(), name="api-progress"),
+    path("projects/<id:pk>/history/", views.ProjectHistoryApi.as_view(), name="api-project-history"),
     path("history/", views.HistoryApi.as_view(), name="api-history"),
     path("districts/<str:code>/budget/", views.DistrictBudgetApi.as_view(), name="api-district-budget"),
+    path(
+        "districts/<str:code>/disbursements/",
+        disbursements.DistrictDisbursementsApi.as_view(),
+        name="api-district-disbursements",
+    ),
     path(
         "districts/<str:code>/submission/",
         views.DistrictSubmissionApi.as_view(),

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from config.client import client_address
 from workflow import selectors, transitions
 from workflow.errors import DomainError, NotFound
 from workflow.models import (
@@ -39,7 +40,13 @@ from . import serializers as s
 
 
 class TokenThrottle(AnonRateThrottle):
+    """20 tries a minute per client address: the socket's, or the nearest trusted proxy's view
+    (``config.client``); a forged ``X-Forwarded-For`` does not make a new client."""
+
     rate = "20/min"
+
+    def get_ident(self, request: Request) -> str:
+        return client_address(request)
 
 
 class TokenApi(APIView):
@@ -390,8 +397,7 @@ class DistrictBudgetApi(APIView):
 
     class DistrictBudgetSerializer(s.BudgetSerializer):
         spent = s.serializers.DecimalField(max_digits=14, decimal_places=2)
-        # "0.00" until the province's disbursement (issue 10, part 3) is recorded: nothing
-        # records a disbursement yet (``selectors.BudgetSummary.disbursed``).
+        # The province's tranches to the district (``/districts/{code}/disbursements/``).
         disbursed = s.serializers.DecimalField(max_digits=14, decimal_places=2)
 
     @extend_schema(

@@ -23,6 +23,8 @@ from django.utils import timezone
 from .. import access
 from ..importers import bank_import_file, geography_import, regions_import
 from ..models import Edition, InspectionRegion, Project, RoleMembership
+from ..services import money as money_svc
+from ..services import progress as progress_svc
 from ..services import projects as svc
 from ..services.programme import designated_codes, edition_create, edition_districts_replace, edition_update
 from ..services.roles import role_grant
@@ -123,6 +125,24 @@ def _line(description: str, category: str, amount: str) -> svc.LineInput:
     return svc.LineInput(description, category, Decimal(amount))
 
 
+def _plan(title: str) -> dict[str, str]:
+    """Part 3's plan as a district office writes it (every part: the chief may approve)."""
+    return {
+        "rationale": f"{title} สอดคล้องกับแผนพัฒนาอำเภอ ศักยภาพของพื้นที่ และความต้องการของประชาชนที่เสนอผ่านเวทีประชาคมตำบล",
+        "objectives": (
+            "1. เพื่อแก้ไขปัญหาและตอบสนองความต้องการของประชาชนในพื้นที่\n"
+            "2. เพื่อส่งเสริมการมีส่วนร่วมของประชาชน ผู้นำท้องที่ และหน่วยงานในพื้นที่"
+        ),
+        "method": (
+            "1. ประชุมชี้แจงกำนัน ผู้ใหญ่บ้าน และประชาชนกลุ่มเป้าหมาย\n"
+            "2. ดำเนินกิจกรรมตามแผนให้แล้วเสร็จภายในวันที่ 31 สิงหาคม 2570\n"
+            "3. ติดตาม ประเมินผล และสรุปผลการดำเนินงาน"
+        ),
+        "indicators": "ครัวเรือนเป้าหมายไม่น้อยกว่า 150 ครัวเรือนได้รับประโยชน์ และผู้เข้าร่วมพึงพอใจไม่น้อยกว่าร้อยละ 80",
+        "expected_results": "ประชาชนในพื้นที่มีคุณภาพชีวิตและรายได้ดีขึ้น เกิดผลเป็นรูปธรรมและต่อยอดได้",
+    }
+
+
 def _data(subdistricts: list[str], lines: list[svc.LineInput], **extra: Any) -> svc.ProjectInput:
     today = timezone.localdate()
     data = svc.ProjectInput(
@@ -149,6 +169,29 @@ def _implementation(amount: str) -> svc.ImplementationInput:
     )
 
 
+def _progress(project: Project, *, officer: Any, chief: Any, inspector: Any) -> None:
+    """The approved project's timeline while it runs: a progress update and two supervision notes."""
+    progress_svc.project_progress_add(
+        project=project,
+        acting_user=officer,
+        as_of=timezone.localdate(),
+        percent_done=30,
+        text="ประชุมชี้แจงผู้นำหมู่บ้านและอาสาสมัคร สำรวจและจัดทำแนวกันไฟแล้วประมาณ 1.5 กิโลเมตร จากแผน 4.5 กิโลเมตร",
+    )
+    progress_svc.project_supervision_add(
+        project=project,
+        acting_user=chief,
+        text="ติดตามการจัดทำแนวกันไฟแล้ว ดำเนินการตามแผน",
+        recommendations="ประสานองค์การบริหารส่วนตำบลเรื่องเครื่องมือและอุปกรณ์",
+    )
+    progress_svc.project_supervision_add(
+        project=project,
+        acting_user=inspector,
+        text="ลงพื้นที่ตรวจติดตาม ชุมชนมีส่วนร่วมดี",
+        recommendations="บันทึกภาพก่อนและหลังดำเนินการเพื่อใช้ในรายงานผล",
+    )
+
+
 def _projects(u: dict[str, Any]) -> int:
     from ..models import BankEntry
 
@@ -163,7 +206,7 @@ def _projects(u: dict[str, Any]) -> int:
         return svc.project_create(
             acting_user=u[officer],
             bank_entry=e,
-            data=_data([e.subdistrict_id], lines, title=e.title, **extra),
+            data=_data([e.subdistrict_id], lines, title=e.title, **{**_plan(e.title), **extra}),
         )
 
     officer, chief, inspector = u["officer"], u["chief"], u["inspector"]
@@ -173,6 +216,16 @@ def _projects(u: dict[str, Any]) -> int:
     svc.project_return(project=returned, acting_user=chief, comment="โปรดระบุจำนวนครัวเรือนเป้าหมายให้ชัดเจน")
     approved = make("TPB-500102-01", "20000.00")
     svc.project_approve(project=approved, acting_user=chief, comment="เห็นชอบ ดำเนินการได้")
+    _progress(approved, officer=officer, chief=chief, inspector=inspector)
+    # The province pays the district once its first project is approved: a first tranche here.
+    money_svc.district_disbursement_record(
+        acting_user=u["provincial"],
+        district="5001",
+        amount=Decimal("100000.00"),
+        paid_on=timezone.localdate(),
+        reference="ปค ๐๐๑๘.๒/๑๒๓",
+        note="งวดที่ ๑",
+    )
     implemented = make("TPB-500102-02", "20000.00")
     svc.project_approve(project=implemented, acting_user=chief, comment="เห็นชอบ")
     svc.project_implement(project=implemented, acting_user=officer, record=_implementation("19500.00"))
@@ -199,6 +252,8 @@ def _projects(u: dict[str, Any]) -> int:
         project=reported,
         acting_user=officer,
         result_narrative="ผู้เข้ารับการฝึกอบรม 45 คน มีรายได้เพิ่มขึ้นเฉลี่ยร้อยละ 15",
+        problems="ช่วงฤดูเก็บเกี่ยวผู้เข้าอบรมบางส่วนไม่สะดวกเข้าร่วม จึงเพิ่มรอบอบรมช่วงเย็น",
+        suggestions="ควรจัดหาตลาดรองรับผลผลิตของผู้ผ่านการอบรมอย่างต่อเนื่อง",
     )
     rejected = make("TPB-500101-03", "30000.00")
     svc.project_reject(project=rejected, acting_user=chief, comment="ซ้ำซ้อนกับโครงการของจังหวัด")
@@ -207,10 +262,21 @@ def _projects(u: dict[str, Any]) -> int:
     # Chom Thong (5002): a project carried all the way to submission.
     submitted = make("TPB-500203-01", "60000.00", officer="officer_ct")
     svc.project_approve(project=submitted, acting_user=u["chief_ct"], comment="เห็นชอบ")
+    money_svc.district_disbursement_record(
+        acting_user=u["provincial"],
+        district="5002",
+        amount=Decimal("150000.00"),
+        paid_on=timezone.localdate(),
+        reference="ปค ๐๐๑๘.๒/๑๒๔",
+    )
     svc.project_implement(project=submitted, acting_user=u["officer_ct"], record=_implementation("58000.00"))
     svc.project_monitor(project=submitted, acting_user=inspector, findings="ผลผลิตกาแฟแปรรูปได้มาตรฐาน")
     svc.project_report(
-        project=submitted, acting_user=u["officer_ct"], result_narrative="รายได้กลุ่มเพิ่มขึ้นร้อยละ 20"
+        project=submitted,
+        acting_user=u["officer_ct"],
+        result_narrative="รายได้กลุ่มเพิ่มขึ้นร้อยละ 20",
+        problems="เครื่องคั่วกาแฟมีกำลังผลิตจำกัดในช่วงแรก",
+        suggestions="ขยายผลการแปรรูปกาแฟไปยังตำบลข้างเคียง",
     )
     for step in _before_submission:
         step(u)  # e.g. parts 1 and 2 of the report book (reports.demo)

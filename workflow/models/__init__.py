@@ -1,6 +1,7 @@
 from .areas import BANGKOK_PROVINCE_CODE, COUNTRY_CODE, District, InspectionRegion, Province, Subdistrict
 from .audit import AuditChain, AuditEvent
 from .bank import BankEntry
+from .money import Disbursement
 from .process import ProjectProcess
 from .programme import Dimension, Edition, Holiday, RoleModelDistrict
 from .projects import (
@@ -10,6 +11,7 @@ from .projects import (
     LineCategory,
     MonitoringRecord,
     PrimaryObjective,
+    ProgressUpdate,
     Project,
     SpendLine,
     State,
@@ -27,6 +29,7 @@ __all__ = [
     "BudgetLine",
     "Delegation",
     "Dimension",
+    "Disbursement",
     "District",
     "DistrictSubmission",
     "Edition",
@@ -36,6 +39,7 @@ __all__ = [
     "LineCategory",
     "MonitoringRecord",
     "PrimaryObjective",
+    "ProgressUpdate",
     "Project",
     "ProjectProcess",
     "Province",

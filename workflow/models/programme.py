@@ -50,6 +50,9 @@ class Edition(models.Model):
     central_email = models.EmailField(_("central e-mail address"), default=GUIDELINE_CENTRAL_EMAIL)
     step_lead_days = models.JSONField(_("working days per step"), default=default_step_lead_days)
     escalation = models.JSONField(_("reminders and escalation (working days)"), default=default_escalation)
+    progress_reminder_days = models.PositiveSmallIntegerField(
+        _("working days without a progress update before the officer is reminded"), default=10
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = EditionQuerySet.as_manager()

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from ..uploads import stored_name
 from .areas import District, Subdistrict
 from .bank import BankEntry
 from .programme import Dimension, Edition
@@ -89,13 +90,23 @@ class Project(ConcurrentTransitionMixin, models.Model):
     do_area_ready = models.BooleanField(_("area is ready"), default=False)
     do_permitted = models.BooleanField(_("permitted by people and agencies"), default=False)
 
+    # Part 3 of the report book, as the plan is written at selection (required to approve).
+    rationale = models.TextField(_("rationale"), blank=True)
+    objectives = models.TextField(_("objectives"), blank=True)
+    method = models.TextField(_("method and activities"), blank=True)
+    indicators = models.TextField(_("indicators"), blank=True)
+    expected_results = models.TextField(_("expected results"), blank=True)
+
     state = FSMField(_("state"), default=State.SELECTED, choices=State.choices, protected=True)
 
     # Implementation record (implement), monitoring (monitor) and result (report).
     activities_done = models.TextField(_("activities done"), blank=True)
     villages_reached = models.PositiveIntegerField(_("villages reached"), null=True, blank=True)
     households_reached = models.PositiveIntegerField(_("households reached"), null=True, blank=True)
-    result_narrative = models.TextField(_("result narrative"), blank=True)
+    # What came of it (part 3 of the book): written at report.
+    result_narrative = models.TextField(_("results achieved"), blank=True)
+    problems = models.TextField(_("problems and obstacles"), blank=True)
+    suggestions = models.TextField(_("suggestions"), blank=True)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_projects"
@@ -221,14 +232,56 @@ class SpendLine(models.Model):
         return f"{self.description} ({self.amount})"
 
 
+class ProgressUpdate(models.Model):
+    """The timeline while a project runs (approved, not yet implemented).
+
+    The officer posts progress (date, percent done, text, photos); the district chief and the
+    regional inspector add supervision notes and recommendations (the guideline's กำกับ ติดตาม
+    and ให้ข้อเสนอแนะ). Written only through ``workflow.services.progress`` (audited).
+    """
+
+    class Kind(models.TextChoices):
+        PROGRESS = "progress", _("Progress update")
+        SUPERVISION = "supervision", _("Supervision note")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="progress_updates")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author_role = models.CharField(_("role"), max_length=30)
+    as_of = models.DateField(_("date"))
+    percent_done = models.PositiveSmallIntegerField(_("percent done"), null=True, blank=True)
+    text = models.TextField(_("text"))
+    recommendations = models.TextField(_("recommendations"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["as_of", "id"]
+        verbose_name = _("progress update")
+        verbose_name_plural = _("progress updates")
+        indexes = [models.Index(fields=["project", "kind", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(percent_done__isnull=True) | models.Q(percent_done__lte=100),
+                name="progress_percent_at_most_100",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.kind} {self.as_of}"
+
+
 class EvidenceFile(models.Model):
     class Kind(models.TextChoices):
         EVIDENCE = "evidence", _("Implementation evidence")
         MONITORING_PHOTO = "monitoring_photo", _("Monitoring photo")
+        PROGRESS_PHOTO = "progress_photo", _("Progress photo")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="evidence_files")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.EVIDENCE)
-    file = models.FileField(_("file"), upload_to="evidence/%Y/%m/")
+    progress_update = models.ForeignKey(
+        ProgressUpdate, on_delete=models.CASCADE, null=True, blank=True, related_name="photos"
+    )
+    file = models.FileField(_("file"), upload_to=stored_name)  # a random name (workflow.uploads)
     caption = models.CharField(_("caption"), max_length=500, blank=True)
     sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -21,7 +21,18 @@ from ..errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from ..models import District, Edition, Project, RoleModelDistrict
 from ..models.programme import Dimension, default_dimensions
 
-EDITABLE = ("code", "title", "budget_cap", "deadline", "is_active", "dimensions", "central_email")
+EDITABLE = (
+    "code",
+    "title",
+    "budget_cap",
+    "deadline",
+    "is_active",
+    "dimensions",
+    "central_email",
+    "progress_reminder_days",
+)
+# Working days an approved project may go without a progress update before its officer is reminded.
+MAX_PROGRESS_REMINDER_DAYS = 60
 
 
 def _admin(acting_user: Any) -> tuple[access.Principal, access.Grant]:
@@ -42,6 +53,15 @@ def _validate(values: dict[str, Any]) -> None:
     dims = values.get("dimensions")
     if dims is not None and (not dims or any(d not in Dimension.values for d in dims)):
         errors.append(FieldError("dimensions", "invalid", _("Choose from the programme's dimensions.")))
+    days = values.get("progress_reminder_days")
+    if days is not None and (not isinstance(days, int) or not 1 <= days <= MAX_PROGRESS_REMINDER_DAYS):
+        errors.append(
+            FieldError(
+                "progress_reminder_days",
+                "invalid",
+                _("Enter a number of working days from 1 to %(max)s.") % {"max": MAX_PROGRESS_REMINDER_DAYS},
+            )
+        )
     if "code" in values and not str(values["code"]).strip():
         errors.append(FieldError("code", "required", _("Give the edition a code.")))
     if errors:

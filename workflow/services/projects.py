@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -21,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import TransitionNotAllowed
 
-from .. import access, audit, events, flows, selectors, sql, transitions
+from .. import access, audit, events, flows, part3, selectors, sql, transitions, uploads
 from ..audit_actions import AuditAction
 from ..errors import (
     ConcurrentChange,
@@ -57,6 +58,32 @@ from ..rules import ProjectFacts, evaluate, failures, money
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")
+# What a district's project can reach: far above any real one, far below what a column holds.
+MAX_VILLAGES = 5_000
+MAX_HOUSEHOLDS = 1_000_000
+LIMITS = {
+    "target_villages": MAX_VILLAGES,
+    "villages_reached": MAX_VILLAGES,
+    "target_households": MAX_HOUSEHOLDS,
+    "households_reached": MAX_HOUSEHOLDS,
+}
+
+
+def _count_errors(**counts: int | None) -> list[FieldError]:
+    """A number below 0 or above its limit (``LIMITS``), by field."""
+    errors: list[FieldError] = []
+    for name, value in counts.items():
+        if value is None:
+            continue
+        if value < 0:
+            errors.append(FieldError(name, "invalid", _("Enter a number of at least 0.")))
+        elif value > LIMITS[name]:
+            errors.append(
+                FieldError(
+                    name, "max_value", _("Enter a number of at most %(max)s.") % {"max": f"{LIMITS[name]:,}"}
+                )
+            )
+    return errors
 
 
 @dataclass(frozen=True)
@@ -83,6 +110,12 @@ class ProjectInput:
     training_target_local: bool | None = None
     budget_lines: Sequence[LineInput] | None = None
     do_checklist: dict[str, bool] | None = None
+    # Part 3 of the book, the plan (``workflow.part3``): may be blank in a draft, needed to approve.
+    rationale: str | None = None
+    objectives: str | None = None
+    method: str | None = None
+    indicators: str | None = None
+    expected_results: str | None = None
     given: set[str] = field(default_factory=set)  # names explicitly sent (dates may be sent as null)
 
 
@@ -144,17 +177,49 @@ def _validate_input(data: ProjectInput) -> list[FieldError]:
         errors.append(FieldError("primary_objective", "invalid_choice", _("Unknown objective.")))
     if data.training_kind not in (None, "") and data.training_kind not in TrainingKind.values:
         errors.append(FieldError("training_kind", "invalid_choice", _("Unknown kind of training.")))
-    for name in ("target_villages", "target_households"):
-        value = getattr(data, name)
-        if value is not None and value < 0:
-            errors.append(FieldError(name, "invalid", _("Enter a number of at least 0.")))
+    errors.extend(
+        _count_errors(target_villages=data.target_villages, target_households=data.target_households)
+    )
     if data.budget_lines is not None:
         errors.extend(_validate_lines(data.budget_lines, "budget_lines"))
     if data.do_checklist is not None:
         unknown = set(data.do_checklist) - {"fits_district_plan", "feasible", "area_ready", "permitted"}
         if unknown:
             errors.append(FieldError("do_checklist", "invalid", _("Unknown checklist item.")))
+    errors.extend(_too_long(**{name: getattr(data, name) for name in part3.PLAN_FIELDS}))
     return errors
+
+
+def _too_long(**texts: str | None) -> list[FieldError]:
+    """A ``too_long`` error for each part 3 text over ``part3.MAX_LENGTH`` characters."""
+    return [
+        FieldError(
+            name,
+            "too_long",
+            _("%(part)s: use at most %(max)s characters (this has %(length)s).")
+            % {"part": part3.label(name), "max": f"{part3.MAX_LENGTH:,}", "length": f"{len(value or ''):,}"},
+        )
+        for name, value in texts.items()
+        if part3.too_long(name, value)
+    ]
+
+
+def _require_plan(project: Project) -> None:
+    """Approval needs the whole plan (part 3): one error per blank part, read from the locked row."""
+    missing = part3.missing_for_approval(project)
+    if missing:
+        raise InvalidInput(
+            [
+                FieldError(
+                    name,
+                    "required_for_approval",
+                    _("Fill in “%(part)s” (part 3 of the report book) before the project can be approved.")
+                    % {"part": part3.label(name)},
+                )
+                for name in missing
+            ],
+            _("The project's plan is incomplete: the officer must fill in every part before approval."),
+        )
 
 
 def _resolve_subdistricts(codes: Sequence[str]) -> list[Subdistrict]:
@@ -244,6 +309,7 @@ SIMPLE_FIELDS = (
     "primary_objective",
     "training_kind",
     "training_target_local",
+    *part3.PLAN_FIELDS,
 )
 
 # What a field becomes when a client sends it as null.
@@ -258,6 +324,7 @@ CLEARED: dict[str, Any] = {
     "primary_objective": PrimaryObjective.DEVELOPMENT,
     "start_date": None,
     "end_date": None,
+    **dict.fromkeys(part3.PLAN_FIELDS, ""),
 }
 
 
@@ -552,16 +619,28 @@ def _transition(
         budget=facts.budget_after(project).as_dict(),
         payload=payload or {},
         chain_head=head,
-        context=events.Context(step=change),
+        context=events.Context(
+            step=change,
+            disbursement_due=row.action == AuditAction.APPROVE and facts.first_approval_undisbursed,
+        ),
     )
     return project
 
 
 def _transition_rechecking_rules(
-    acting_user: Any, project: Project | int, action: str, comment: str
+    acting_user: Any,
+    project: Project | int,
+    action: str,
+    comment: str,
+    check: Callable[[Project], None] | None = None,
 ) -> Project:
-    """Run the guideline's rules again under the district's lock (422 on failure), then transition."""
+    """Run the guideline's rules again under the district's lock (422 on failure), then transition.
+
+    ``check`` looks at the locked project first (after the access and state checks, before the
+    rules), without reading anything more."""
     begun = _begin(acting_user, project, action)
+    if check is not None:
+        check(begun.project)
     facts = selectors.transition_facts(begun.project)
     failed = failures(facts.results(begun.project.edition))
     if failed:
@@ -571,7 +650,7 @@ def _transition_rechecking_rules(
 
 @transaction.atomic
 def project_approve(*, project: Project | int, acting_user: Any, comment: str = "") -> Project:
-    return _transition_rechecking_rules(acting_user, project, "approve", comment)
+    return _transition_rechecking_rules(acting_user, project, "approve", comment, check=_require_plan)
 
 
 @transaction.atomic
@@ -608,8 +687,11 @@ def project_implement(
     if not record.activities_done.strip():
         errors.append(FieldError("activities_done", "required", _("Describe the activities done.")))
     for name in ("villages_reached", "households_reached"):
-        if getattr(record, name) is None or getattr(record, name) < 0:
+        if getattr(record, name) is None:
             errors.append(FieldError(name, "required", _("Enter a number of at least 0.")))
+    errors.extend(
+        _count_errors(villages_reached=record.villages_reached, households_reached=record.households_reached)
+    )
     wanted = set(record.evidence_ids)
     evidence = list(EvidenceFile.objects.filter(project=locked, pk__in=list(wanted))) if wanted else []
     if len(evidence) != len(wanted):
@@ -670,13 +752,27 @@ def project_monitor(
 
 @transaction.atomic
 def project_report(
-    *, project: Project | int, acting_user: Any, result_narrative: str, comment: str = ""
+    *,
+    project: Project | int,
+    acting_user: Any,
+    result_narrative: str,
+    problems: str = "",
+    suggestions: str = "",
+    comment: str = "",
 ) -> Project:
+    """The results achieved (required), problems and obstacles, suggestions: part 3's end."""
     begun = _begin(acting_user, project, "report")
+    errors: list[FieldError] = []
     if not result_narrative.strip():
-        raise InvalidInput([FieldError("result_narrative", "required", _("Write the result narrative."))])
-    begun.project.result_narrative = result_narrative
-    payload = {"result_narrative": result_narrative}
+        errors.append(FieldError("result_narrative", "required", _("Write the results achieved.")))
+    errors.extend(_too_long(result_narrative=result_narrative, problems=problems, suggestions=suggestions))
+    if errors:
+        raise InvalidInput(errors)
+    locked = begun.project
+    locked.result_narrative = result_narrative
+    locked.problems = problems
+    locked.suggestions = suggestions
+    payload = {"result_narrative": result_narrative, "problems": problems, "suggestions": suggestions}
     return _transition(begun, comment=comment, payload=payload)
 
 
@@ -741,18 +837,25 @@ def evidence_add(
     grant = access.action_grant(principal, locked, action)
     if grant is None:
         raise IllegalTransition(_("Files can be added only while the step they belong to is open."))
+    allowed = uploads.PHOTOS if kind == EvidenceFile.Kind.MONITORING_PHOTO else uploads.EVIDENCE
+    problems = uploads.upload_errors("file", [uploaded], allowed=allowed, max_count=1)
+    if problems:
+        raise InvalidInput(problems)
     digest = hashlib.sha256()
     for chunk in uploaded.chunks():
         digest.update(chunk)
     uploaded.seek(0)
-    evidence = EvidenceFile.objects.create(
+    evidence = EvidenceFile(
         project=locked,
         kind=kind,
         file=uploaded,
-        caption=caption,
+        # Stored under a random name: the sender's name is kept only as the default caption.
+        caption=caption or os.path.basename(str(uploaded.name or ""))[:500],
         sha256=digest.hexdigest(),
         uploaded_by=acting_user,
     )
+    evidence._sniffed = uploads.sniff(uploaded)  # type: ignore[attr-defined]  # its stored extension
+    evidence.save()
     events.publish(
         actor=_actor(principal, grant),
         action=AuditAction.EVIDENCE_ADD,
@@ -805,6 +908,14 @@ def district_submit(*, district: District | str, acting_user: Any, comment: str 
         raise Conflict(
             _("Every live project of the district must be reported before submission."),
             "submission_not_ready",
+        )
+    if selectors.disbursed_total(district_code=code, edition_id=edition.pk) <= 0:
+        raise Conflict(
+            _(
+                "The provincial office has not recorded the disbursement of the district's allocation "
+                "yet: the report book can be submitted once it is recorded."
+            ),
+            "not_disbursed",
         )
     comment = comment.strip()
     if previous and not comment:

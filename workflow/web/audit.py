@@ -439,6 +439,6 @@ urlpatterns = [
     path("audit/", audit_search, name="audit"),
     path("audit/export.csv", audit_export_csv, name="audit-export-csv"),
     path("audit/export.xlsx", audit_export_xlsx, name="audit-export-xlsx"),
-    path("audit/projects/<int:pk>/", audit_project, name="audit-project"),
+    path("audit/projects/<id:pk>/", audit_project, name="audit-project"),
     path("audit/chains/", audit_chains, name="audit-chains"),
 ]

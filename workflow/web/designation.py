@@ -156,5 +156,5 @@ def designation(request: HttpRequest, pk: int) -> HttpResponse:
 
 urlpatterns = [
     path("editions/districts/", designation_current, name="edition-districts-current"),
-    path("editions/<int:pk>/districts/", designation, name="edition-districts"),
+    path("editions/<id:pk>/districts/", designation, name="edition-districts"),
 ]

@@ -22,7 +22,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         while True:
             summary = timers_run(today=options["today"])
-            self.stdout.write(f"reminders sent: {summary.reminders}, escalations sent: {summary.escalations}")
+            self.stdout.write(
+                f"reminders sent: {summary.reminders}, escalations sent: {summary.escalations}, "
+                f"progress reminders sent: {summary.progress_reminders}"
+            )
             if not options["loop"]:
                 return
             time.sleep(max(1, options["interval"]))
