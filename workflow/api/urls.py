@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import disbursements, editions, progress, views
+from . import delegations, disbursements, editions, progress, views
 
 urlpatterns = [
     path("auth/token/", views.TokenApi.as_view(), name="api-token"),
@@ -23,6 +23,15 @@ urlpatterns = [
     path("projects/<id:pk>/progress/", progress.ProjectProgressApi.as_view(), name="api-progress"),
     path("projects/<id:pk>/history/", views.ProjectHistoryApi.as_view(), name="api-project-history"),
     path("history/", views.HistoryApi.as_view(), name="api-history"),
+    path("delegations/", delegations.DelegationListApi.as_view(), name="api-delegations"),
+    path(
+        "delegations/candidates/",
+        delegations.DelegationCandidatesApi.as_view(),
+        name="api-delegation-candidates",
+    ),
+    path(
+        "delegations/<id:pk>/revoke/", delegations.DelegationRevokeApi.as_view(), name="api-delegation-revoke"
+    ),
     path("districts/<str:code>/budget/", views.DistrictBudgetApi.as_view(), name="api-district-budget"),
     path(
         "districts/<str:code>/disbursements/",
