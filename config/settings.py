@@ -170,7 +170,7 @@ DATABASES = {
         conn_max_age=0,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # from DATABASE_URL
     DATABASES["default"]["OPTIONS"] = {
         # Writers queue for the lock instead of failing at once; see docs in README.
         "transaction_mode": "IMMEDIATE",
@@ -179,6 +179,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Tests use a file too (one per test process), so threads and live servers see real locking.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
+    # Django's SQLite backend, rewriting each statement's placeholders once per text (config/sqlite3).
+    DATABASES["default"]["ENGINE"] = "config.sqlite3"
 # PostgreSQL: a pool of this many connections per process (psycopg's pool, as Django advises
 # under ASGI instead of persistent connections); 0 (the default): a connection per request.
 DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "0"))
@@ -256,7 +258,7 @@ X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "workflow.api.auth.FixedTokenAuthentication",  # DRF's token check in one fixed statement
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

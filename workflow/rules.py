@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -214,22 +216,18 @@ class RuleResult:
             params["deadline"] = format_date(datetime.date.fromisoformat(params["deadline"]))
         return params
 
-    def _sentence(self) -> str:
-        """The rule's "holds" sentence when it holds, its "fails" sentence when it fails."""
-        template = self.rule.message if not self.passed else self.rule.holds
-        return str(template) % self._params()
-
     def message(self, language: str | None = None) -> str:
-        if language:
-            with translation.override(language):
-                return self._sentence()
-        return self._sentence()
+        """The rule's "holds" sentence when it holds, its "fails" sentence when it fails, in
+        ``language`` (default: the active one), with the figures."""
+        language = language or translation.get_language() or settings.LANGUAGE_CODE
+        template = _texts(self.code, language)[1 if self.passed else 0]
+        if "deadline" not in self.params:
+            return template % self.params
+        with translation.override(language):  # the date is written in the language's calendar
+            return template % self._params()
 
     def clause(self, language: str | None = None) -> str:
-        if language:
-            with translation.override(language):
-                return str(self.rule.clause)
-        return str(self.rule.clause)
+        return _texts(self.code, language or translation.get_language() or settings.LANGUAGE_CODE)[2]
 
     def snapshot(self) -> dict[str, Any]:
         """Compact form kept in audit events."""
@@ -255,6 +253,15 @@ class RuleResult:
             "message_en": self.message("en"),
             "clause": self.clause(),
         }
+
+
+@functools.lru_cache(maxsize=256)
+def _texts(code: str, language: str) -> tuple[str, str, str]:
+    """A rule's "fails" and "holds" templates and its clause in ``language``: translated once,
+    not on every panel, answer and event (a project's detail shows each rule in two languages)."""
+    rule = RULES[code]
+    with translation.override(language):
+        return str(rule.message), str(rule.holds), str(rule.clause)
 
 
 def money(value: Decimal) -> str:

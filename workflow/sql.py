@@ -589,7 +589,87 @@ def insert(objs: Sequence[models.Model]) -> None:
 def _insert_values(
     obj: models.Model, fields: Sequence[models.Field[Any, Any]], conn: BaseDatabaseWrapper
 ) -> list[Any]:
-    return [f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields]
+    return [
+        prepare(obj, field, conn) for prepare, field in zip(_preparers(type(obj), True), fields, strict=True)
+    ]
+
+
+# A plain text, number, flag or key is its own database value: Django's preparation of it
+# (``pre_save``, ``get_prep_value``, ``get_db_prep_value``) returns it unchanged, but costs a
+# dozen calls per field. Such a field of such a class takes the short way when the value has
+# the field's natural type; anything else (a lazy text, a date, JSON, a decimal, a subclass
+# that prepares its own way) goes through Django's.
+_NATURAL: dict[type[models.Field[Any, Any]], tuple[type, ...]] = {
+    models.CharField: (str,),
+    models.TextField: (str,),
+    models.IntegerField: (int,),
+    models.SmallIntegerField: (int,),
+    models.BigIntegerField: (int,),
+    models.PositiveIntegerField: (int,),
+    models.PositiveSmallIntegerField: (int,),
+    models.PositiveBigIntegerField: (int,),
+    models.BooleanField: (bool,),
+}
+_BASE_PREP = {
+    name: getattr(models.Field, name) for name in ("pre_save", "get_db_prep_save", "get_db_prep_value")
+}
+
+
+def _natural_types(field: models.Field[Any, Any]) -> tuple[type, ...] | None:
+    """The types a field stores as they are, or ``None`` if Django must prepare its values."""
+    if isinstance(field, models.ForeignKey):
+        target = field.target_field
+        kinds = _natural_types(target)
+        return (
+            kinds
+            if kinds is not None and type(field).get_db_prep_save is models.ForeignKey.get_db_prep_save
+            else None
+        )
+    for base, kinds in _NATURAL.items():
+        if not isinstance(field, base):
+            continue
+        cls = type(field)
+        plain = all(getattr(cls, name) is method for name, method in _BASE_PREP.items())
+        # The class prepares its values as the base it is natural for (no override of its own).
+        if plain and cls.get_prep_value is base.get_prep_value and cls.to_python is base.to_python:
+            return kinds
+        return None
+    return None
+
+
+def _django_prep(add: bool) -> Any:
+    def prepare(obj: models.Model, field: models.Field[Any, Any], conn: BaseDatabaseWrapper) -> Any:
+        return field.get_db_prep_save(field.pre_save(obj, add), conn)
+
+    return prepare
+
+
+_DEFERRED = object()
+
+
+def _natural_prep(attname: str, kinds: tuple[type, ...], add: bool) -> Any:
+    fallback = _django_prep(add)
+
+    text = kinds == (str,)
+
+    def prepare(obj: models.Model, field: models.Field[Any, Any], conn: BaseDatabaseWrapper) -> Any:
+        value = obj.__dict__.get(attname, _DEFERRED)  # a deferred field is not in ``__dict__``
+        if value is None or type(value) in kinds or (text and isinstance(value, str)):
+            return value  # a text's subclass (a TextChoices member) is stored as Django stores it
+        return fallback(obj, field, conn)
+
+    return prepare
+
+
+@functools.cache
+def _preparers(model: type[models.Model], add: bool) -> tuple[Any, ...]:
+    """One function per writable column of ``model``: its value as the database takes it."""
+    fields = _writable(model) if add else tuple(f for f in _writable(model) if not f.primary_key)
+    found = []
+    for field in fields:
+        kinds = _natural_types(field)
+        found.append(_natural_prep(field.attname, kinds, add) if kinds is not None else _django_prep(add))
+    return tuple(found)
 
 
 def _inserted(obj: models.Model, pk: Any, conn: BaseDatabaseWrapper) -> None:
@@ -620,7 +700,8 @@ def update(obj: models.Model, **where: Any) -> int:
 def _update_params(obj: models.Model, conn: BaseDatabaseWrapper, where: dict[str, Any]) -> list[Any]:
     """``_update_sql``'s parameters: every column as ``save()`` prepares it, the key, ``where``."""
     fields = [f for f in _writable(type(obj)) if not f.primary_key]
-    return [*(f.get_db_prep_save(f.pre_save(obj, False), conn) for f in fields), obj.pk, *where.values()]
+    values = [prepare(obj, f, conn) for prepare, f in zip(_preparers(type(obj), False), fields, strict=True)]
+    return [*values, obj.pk, *where.values()]
 
 
 ChainHead = tuple[str, int, str]  # the chain's key, the new event's sequence number, the hash it follows
@@ -797,3 +878,27 @@ def append_event(event: models.Model, chain_key: str) -> None:
     params = [event.hash, chain_key, *_insert_values(event, fields, conn)]  # type: ignore[attr-defined]
     found = rows(f"WITH head AS ({set_head}) {_insert_sql(model, 1, conn.vendor)}", params, prepared=True)
     _inserted(event, found[0][0], conn)
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+
+@functools.cache
+def _token_user_sql(vendor: str) -> tuple[str, Columns]:
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    users = Columns.of(get_user_model(), "u")
+    text = (
+        f"SELECT {users.select()} FROM {table(Token)} t "
+        f"JOIN {table(users.model)} u ON u.{q(str(users.model._meta.pk.column))} = t.{column(Token, 'user')} "
+        f"WHERE t.{column(Token, 'key')} = %s"
+    )
+    return text, users
+
+
+def token_user(key: str) -> Any:
+    """The user holding the API token ``key`` (``None`` if no one does): one fixed statement."""
+    text, users = _token_user_sql(db().vendor)
+    found = rows(text, [key], prepared=True)
+    return users.load(found[0], 0) if found else None
