@@ -73,6 +73,11 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or local_secret_key(BASE_DIR / ".secre
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# Signs the audit checkpoints (workflow/checkpoints.py); derived from SECRET_KEY when unset.
+AUDIT_CHECKPOINT_KEY = os.environ.get("AUDIT_CHECKPOINT_KEY", "")
+# Who receives the daily checkpoint (default: the active edition's central address).
+AUDIT_CHECKPOINT_EMAIL = os.environ.get("AUDIT_CHECKPOINT_EMAIL", "")
+
 # Transport security: on when the deployment says it is served over HTTPS.
 HTTPS = env_bool("HTTPS", default=False)
 SECURE_SSL_REDIRECT = HTTPS

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from workflow import audit
+from workflow import audit, checkpoints
 
 
 class Command(BaseCommand):
@@ -22,7 +24,19 @@ class Command(BaseCommand):
             ),
         )
 
+        parser.add_argument(
+            "--checkpoint",
+            help="also check the trail against this signed checkpoint (audit_checkpoint): fails when "
+            "a chain is shorter than it or differs from it",
+        )
+        parser.add_argument(
+            "--checkpoint-key",
+            help="the key the checkpoint was signed with, if not the current AUDIT_CHECKPOINT_KEY (rotation)",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["checkpoint"]:
+            self._check_checkpoint(options["checkpoint"], options.get("checkpoint_key"))
         district = options["district"]
         result = audit.check(district_code=district, workers=max(1, options["workers"]))
         if result.breaks:
@@ -34,3 +48,19 @@ class Command(BaseCommand):
                 f"(chain {first.chain}, seq {first.chain_seq}): {first.reason}"
             )
         self.stdout.write(f"OK: {result.chains} chain(s), {result.events} event(s) verified")
+
+    def _check_checkpoint(self, path: str, key: str | None) -> None:
+        try:
+            body = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"cannot read the checkpoint {path}: {exc}") from exc
+        findings = checkpoints.checkpoint_check(body, key=key.encode("utf-8") if key else None)
+        if findings:
+            for finding in findings:
+                self.stderr.write(f"chain {finding.chain} seq {finding.seq}: {finding.reason}")
+            first = findings[0]
+            raise CommandError(
+                f"the trail differs from the checkpoint of {body.get('created_at', '?')}: "
+                f"chain {first.chain}, seq {first.seq}: {first.reason}"
+            )
+        self.stdout.write(f"checkpoint of {body.get('created_at')}: {len(body['chains'])} chain(s) agree")
