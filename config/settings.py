@@ -332,16 +332,37 @@ THAI_ADMIN_DATA_DIR = Path(os.environ.get("THAI_ADMIN_DATA_DIR", BASE_DIR / "dat
 # --- The report book (reports/) -----------------------------------------------------------
 # Chromium prints the book (see reports/pdf.py for why). Fonts: Debian's fonts-thai-tlwg
 # Laksaman is TH Sarabun New; an office may point these at its own TH SarabunPSK files.
+# The OpenType (CFF) files of fonts-thai-tlwg-otf come first: printed from them, the PDF's text
+# layer gives whole words (เป็น, ปัญหา, ปีงบประมาณ); the TrueType files split words at the upper
+# vowels of ป ฝ ฟ (เป็ น). See "Fonts" in README.md.
 _TLWG = Path("/usr/share/fonts/truetype/tlwg")
+_TLWG_OTF = Path("/usr/share/fonts/opentype/tlwg")
+
+
+def _tlwg(name: str) -> str:
+    otf = _TLWG_OTF / f"{name}.otf"
+    return str(otf if otf.is_file() else _TLWG / f"{name}.ttf")
+
+
 REPORT_BOOK_CHROMIUM = os.environ.get("REPORT_BOOK_CHROMIUM", "chromium")
 # Extra command-line switches for that Chromium, space separated.
 REPORT_BOOK_CHROMIUM_ARGS = os.environ.get("REPORT_BOOK_CHROMIUM_ARGS", "").split()
 REPORT_BOOK_FONTS = {
-    "regular": os.environ.get("REPORT_BOOK_FONT_REGULAR", str(_TLWG / "Laksaman.ttf")),
-    "bold": os.environ.get("REPORT_BOOK_FONT_BOLD", str(_TLWG / "Laksaman-Bold.ttf")),
-    "italic": os.environ.get("REPORT_BOOK_FONT_ITALIC", str(_TLWG / "Laksaman-Italic.ttf")),
+    "regular": os.environ.get("REPORT_BOOK_FONT_REGULAR", _tlwg("Laksaman")),
+    "bold": os.environ.get("REPORT_BOOK_FONT_BOLD", _tlwg("Laksaman-Bold")),
+    "italic": os.environ.get("REPORT_BOOK_FONT_ITALIC", _tlwg("Laksaman-Italic")),
 }
 REPORT_BOOK_FONT_SIZE = os.environ.get("REPORT_BOOK_FONT_SIZE", "16pt")
 REPORT_BOOK_TIMEOUT = int(os.environ.get("REPORT_BOOK_TIMEOUT", "120"))
+# At most this many Chromiums print at once per server process (about 0.5 GB each); a render
+# waits this many seconds for a slot, then answers 503 with Retry-After (reports/render.py).
+REPORT_BOOK_MAX_RENDERS = int(os.environ.get("REPORT_BOOK_MAX_RENDERS", "2"))
+REPORT_BOOK_RENDER_WAIT = float(os.environ.get("REPORT_BOOK_RENDER_WAIT", "10"))
+# A book longer than this is refused (422 book_too_long), never stored.
+REPORT_BOOK_MAX_PAGES = int(os.environ.get("REPORT_BOOK_MAX_PAGES", "200"))
+# Drafts are cached by what they print (folder; "": MEDIA_ROOT/cache/book-drafts); the least
+# recently used go beyond this many bytes.
+REPORT_BOOK_DRAFT_CACHE_DIR = os.environ.get("REPORT_BOOK_DRAFT_CACHE_DIR", "")
+REPORT_BOOK_DRAFT_CACHE_BYTES = int(os.environ.get("REPORT_BOOK_DRAFT_CACHE_BYTES", str(512 * 1024 * 1024)))
 # The editable DOCX names the font offices have installed (Word substitutes if missing).
 REPORT_BOOK_DOCX_FONT = os.environ.get("REPORT_BOOK_DOCX_FONT", "TH SarabunPSK")

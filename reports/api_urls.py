@@ -1,3 +1,3 @@
-from .api import book, dashboard, parts
+from .api import book, dashboard, letter, parts
 
-urlpatterns = [*book.urls, *parts.urls, *dashboard.urls]
+urlpatterns = [*book.urls, *parts.urls, *dashboard.urls, *letter.urls]

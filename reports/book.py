@@ -7,18 +7,24 @@ projects, their lines, monitoring records, photos and the audit events (the appr
 
 from __future__ import annotations
 
+import base64
 import datetime
+import io
+import logging
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.db.models import Prefetch
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
 
-from workflow import part3, selectors
+from workflow import access, part3, selectors
 from workflow.audit_actions import AuditAction, action_label
+from workflow.dates import BE_OFFSET
 from workflow.models import (
     AuditEvent,
     District,
@@ -27,13 +33,17 @@ from workflow.models import (
     EvidenceFile,
     MonitoringRecord,
     Project,
+    Role,
+    RoleMembership,
     Subdistrict,
 )
 from workflow.models.programme import Dimension
-from workflow.models.projects import RELEASED_STATES, LineCategory
+from workflow.models.projects import LineCategory
 
-from .models import Digits, DistrictProfile, DriveReport
+from .models import BookSettings, Digits, DistrictProfile, DriveReport
 from .parts import previous_profile
+
+log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 # The state changes that make up a project's approval chain in part 3.
@@ -48,10 +58,82 @@ CHAIN_ACTIONS = (
     AuditAction.SUBMIT,
 )
 THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
+# The months as official letters and covers write them (``format_date`` abbreviates them).
+THAI_MONTHS = (
+    "มกราคม",
+    "กุมภาพันธ์",
+    "มีนาคม",
+    "เมษายน",
+    "พฤษภาคม",
+    "มิถุนายน",
+    "กรกฎาคม",
+    "สิงหาคม",
+    "กันยายน",
+    "ตุลาคม",
+    "พฤศจิกายน",
+    "ธันวาคม",
+)
+EN_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def thai_digits(text: str) -> str:
     return text.translate(THAI_DIGITS)
+
+
+def _thai(language: str | None) -> bool:
+    return (language or translation.get_language() or "th").startswith("th")
+
+
+def long_date(
+    value: datetime.date | datetime.datetime, *, day: bool = True, language: str | None = None
+) -> str:
+    """``31 สิงหาคม 2564`` in Thai (BE, the month in full, as a letter is dated), else
+    ``31 August 2021``; ``day=False``: the month and year only."""
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value).date()
+    if _thai(language):
+        text = f"{THAI_MONTHS[value.month - 1]} {value.year + BE_OFFSET}"
+    else:
+        text = f"{EN_MONTHS[value.month - 1]} {value.year}"
+    return f"{value.day} {text}" if day else text
+
+
+def edition_year(edition: Edition) -> int:
+    """The edition's fiscal year in the Buddhist Era: its code (``2564``) when it is a year,
+    else the Thai fiscal year (October to September) its deadline falls in."""
+    code = edition.code.strip()
+    if code.isdigit() and len(code) == 4:
+        year = int(code)
+        return year if year >= 2400 else year + BE_OFFSET
+    deadline = edition.deadline
+    return deadline.year + (1 if deadline.month >= 10 else 0) + BE_OFFSET
+
+
+# The states of the projects a draft book shows: those the district will report. Projects not
+# yet approved (selected, returned) and those released (rejected, withdrawn) are left out.
+DRAFT_EXCLUDED_STATES = tuple(selectors.NOT_YET_APPROVED_STATES)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """The signature block: the district chief, or an acting official (รักษาราชการแทน)."""
+
+    name: str  # blank: no chief on record, a line to sign and write the name in by hand
+    position: str  # นายอำเภอ…, or รักษาราชการแทน นายอำเภอ…
+    acting: bool = False
 
 
 @dataclass
@@ -160,6 +242,10 @@ class Book:
     # disbursed by the provincial office, spent.
     approved_total: Decimal = Decimal("0.00")
     disbursed: Decimal = Decimal("0.00")
+    # The official parts: the signature block at the end, the emblem on the cover (a storage
+    # name, or "" when the administrator has configured none).
+    signature: Signature = field(default_factory=lambda: Signature("", ""))
+    emblem: str = ""
 
     @property
     def title(self) -> str:
@@ -171,6 +257,24 @@ class Book:
     @property
     def thai_digits(self) -> bool:
         return self.digits == Digits.THAI
+
+    @property
+    def year(self) -> int:
+        """The edition's fiscal year in the Buddhist Era (the cover's ปีงบประมาณ พ.ศ.)."""
+        return edition_year(self.edition)
+
+    @property
+    def preface(self) -> str:
+        return self.profile.preface.strip() if self.profile is not None else ""
+
+    @property
+    def emblem_src(self) -> str:
+        return emblem_data_uri(self.emblem)
+
+    @property
+    def preface_date(self) -> str:
+        """The month and year under the preface (``สิงหาคม 2564``)."""
+        return long_date(self.generated_at, day=False)
 
     def number(self, text: str) -> str:
         """Digits as the office chose them (Thai or Arabic)."""
@@ -194,6 +298,88 @@ def is_image(name: str) -> bool:
     return name.lower().endswith(IMAGE_SUFFIXES)
 
 
+def chief_title(district: District) -> str:
+    return _("District Chief of %(district)s") % {"district": district.name_th}
+
+
+def district_chief(district: District, on: datetime.date | None = None) -> Any:
+    """The district's chief on record that day (the longest-standing membership), or ``None``."""
+    membership = (
+        RoleMembership.objects.filter(
+            access.memberships_valid_on(on or timezone.localdate()),
+            role=Role.DISTRICT_CHIEF,
+            district=district,
+            user__is_active=True,
+        )
+        .select_related("user")
+        .order_by("id")
+        .first()
+    )
+    return membership.user if membership is not None else None
+
+
+def signature_for(district: District, submission: DistrictSubmission | None) -> Signature:
+    """Who signs: the official who submitted (acting for the chief or not); for a draft, the
+    district's chief on record today."""
+    if submission is not None:
+        signer = submission.submitted_by
+        acting = submission.acting_for_id is not None
+    else:
+        signer, acting = district_chief(district), False
+    name = _person(signer, "") if signer is not None else ""
+    if acting:
+        position = _("Acting for the District Chief of %(district)s") % {"district": district.name_th}
+    else:
+        position = chief_title(district)
+    return Signature(name=name, position=position, acting=acting)
+
+
+def emblem_name() -> str:
+    """The emblem's storage name, or "" when none is configured (or its file is gone)."""
+    settings_row = BookSettings.current()
+    if settings_row is None or not settings_row.emblem:
+        return ""
+    return settings_row.emblem.name
+
+
+EMBLEM_BOX = (600, 600)  # about 300 dpi at the 5 cm the cover prints it
+_EMBLEMS: dict[str, tuple[bytes, str] | None] = {}  # by storage name (a new upload, a new name)
+
+
+def emblem_image(name: str) -> tuple[bytes, str] | None:
+    """The emblem as (bytes, MIME type), scaled to ``EMBLEM_BOX`` as PNG (its transparency
+    kept); ``None`` when none is configured or it cannot be read (printed without it)."""
+    if not name:
+        return None
+    if name in _EMBLEMS:
+        return _EMBLEMS[name]
+    result: tuple[bytes, str] | None = None
+    try:
+        with default_storage.open(name, "rb") as handle, Image.open(handle) as opened:
+            opened.load()
+            image = opened.convert("RGBA") if opened.mode not in ("RGB", "RGBA", "L", "LA") else opened
+            image.thumbnail(EMBLEM_BOX)
+            buffer = io.BytesIO()
+            image.save(buffer, "PNG", optimize=True)
+            result = (buffer.getvalue(), "image/png")
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        log.warning("report book: emblem %s could not be read; printed without it", name)
+    if len(_EMBLEMS) > 16:
+        _EMBLEMS.clear()
+    _EMBLEMS[name] = result
+    return result
+
+
+def emblem_data_uri(name: str) -> str:
+    """The emblem inline in the page (``data:``): no file to place beside it, and the page's
+    own text says which emblem it prints."""
+    image = emblem_image(name)
+    if image is None:
+        return ""
+    data, mime = image
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
 def book_build(
     *,
     district: District,
@@ -212,8 +398,12 @@ def book_build(
     if submission is not None:
         project_qs = submission.projects.all()
     else:
-        project_qs = Project.objects.filter(district=district, edition=edition).exclude(
-            state__in=RELEASED_STATES
+        # The projects the district will report: approved and on (never returned, rejected or
+        # withdrawn ones, nor those still waiting for the chief), each once.
+        project_qs = (
+            Project.objects.filter(district=district, edition=edition)
+            .exclude(state__in=DRAFT_EXCLUDED_STATES)
+            .distinct()
         )
     chain_events = (
         AuditEvent.objects.filter(action__in=CHAIN_ACTIONS)
@@ -306,6 +496,8 @@ def book_build(
             Decimal("0.00"),
         ),
         disbursed=selectors.disbursed_total(district_code=district.code, edition_id=edition.pk),
+        signature=signature_for(district, submission),
+        emblem=emblem_name(),
     )
     book.toc = [
         TocEntry("part-1", _("Part 1: Basic data of the district and key data for area development"), 1),
@@ -344,4 +536,14 @@ def html_digits(html: str) -> str:
     return head + sep + _TEXT_NODE.sub(lambda m: ">" + thai_digits(m.group(1)) + "<", body)
 
 
-__all__ = ["Book", "book_build", "category_label", "html_digits", "thai_digits"]
+__all__ = [
+    "Book",
+    "Signature",
+    "book_build",
+    "category_label",
+    "edition_year",
+    "html_digits",
+    "long_date",
+    "signature_for",
+    "thai_digits",
+]

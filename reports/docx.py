@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,17 +23,27 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from docx.shared import Cm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
 from workflow.models import Role, State
 from workflow.part3 import Section
 from workflow.templatetags.rolemodel import baht, thaidate
 
-from .book import Book, ProjectPart, thai_digits
+from .book import Book, ProjectPart, emblem_image, thai_digits
 from .pdf import scaled_photo
 
 log = logging.getLogger(__name__)
+
+# What XML 1.0 (so Word, so python-docx, which raises ValueError) cannot hold: C0 controls but
+# tab, line feed and carriage return; DEL and the C1 controls (allowed but meaningless);
+# lone surrogates; U+FFFE and U+FFFF. Zero-width joiners, bidi marks and the rest are kept.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the characters a Word document cannot hold (dropped, nothing else)."""
+    return _NOT_XML.sub("", text)
 
 
 class _Writer:
@@ -43,7 +54,8 @@ class _Writer:
 
     # -- text helpers -------------------------------------------------------------------
     def t(self, value: Any) -> str:
-        text = "" if value is None else str(value)
+        """Text as the document shows it: every text written goes through here."""
+        text = xml_text("" if value is None else str(value))
         return thai_digits(text) if self.book.thai_digits else text
 
     def date(self, value: Any) -> str:
@@ -131,6 +143,15 @@ class _Writer:
         header.add_run("- ")
         _field(header, "PAGE" + (r" \* ThaiArabic" if self.book.thai_digits else ""))
         header.add_run(" -")
+        if self.book.draft:
+            # "ฉบับร่าง" on every page: in the header of the cover and of every other page.
+            mark = self.t(_("DRAFT – not submitted"))
+            for part in (section.header, section.first_page_header):
+                draft = part.add_paragraph()
+                draft.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                run = draft.add_run(mark)
+                run.bold = True
+                run.font.color.rgb = RGBColor(0xA0, 0x00, 0x00)
         # Word and LibreOffice refresh the contents field when the file is opened.
         update = OxmlElement("w:updateFields")
         update.set(qn("w:val"), "true")
@@ -138,21 +159,10 @@ class _Writer:
 
     # -- the book --------------------------------------------------------------------------
     def write(self) -> bytes:
-        book = self.book
-        title = self.doc.add_paragraph(style="Title")
-        title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        title.add_run(self.t(book.title))
-        for line in (
-            _("%(district)s District, %(province)s Province")
-            % {"district": book.district.name_th, "province": book.district.province.name_th},
-            book.edition.title,
-            _("Version %(version)s") % {"version": book.version} if book.version else "",
-            _("Made on %(date)s") % {"date": thaidate(book.generated_at)},
-            _("DRAFT – not submitted") if book.draft else "",
-        ):
-            if line:
-                self.para(line, bold=True).alignment = WD_ALIGN_PARAGRAPH.CENTER
+        self._cover()
         self.page_break()
+        if self._preface():
+            self.page_break()
         contents = self.para(_("Contents"), bold=True)
         contents.alignment = WD_ALIGN_PARAGRAPH.CENTER
         _field(
@@ -166,9 +176,71 @@ class _Writer:
         self._part2()
         self.page_break()
         self._part3()
+        self._signature()
         buffer = io.BytesIO()
         self.doc.save(buffer)
         return buffer.getvalue()
+
+    # -- the official parts: cover, preface, signature block ------------------------------
+    def _cover(self) -> None:
+        """Emblem, programme title, district and province, fiscal year (BE): nothing twice."""
+        book = self.book
+        image = emblem_image(book.emblem)
+        if image is not None:
+            emblem = self.doc.add_paragraph()
+            emblem.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            emblem.add_run().add_picture(io.BytesIO(image[0]), height=Cm(4.5))
+        title = self.doc.add_paragraph(style="Title")
+        title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        title.add_run(self.t(book.title))
+        names = {"district": book.district.name_th, "province": book.district.province.name_th}
+        for line in (
+            _("%(district)s District, %(province)s Province") % names,
+            _("Fiscal year %(year)s") % {"year": book.year},
+            _("Version %(version)s") % {"version": book.version} if book.version else "",
+            _("DRAFT – not submitted") if book.draft else "",
+        ):
+            if line:
+                self.para(line, bold=True).alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+    def _preface(self) -> bool:
+        """The preface (คำนำ) page, before the contents; False when there is none to print."""
+        book = self.book
+        if not book.preface and not book.draft:
+            return False
+        heading = self.para(_("Preface"), bold=True)
+        heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        if not book.preface:
+            self.para(
+                _(
+                    "The preface is not written yet: the district office writes it with part 1 "
+                    "(the district profile)."
+                )
+            ).alignment = WD_ALIGN_PARAGRAPH.CENTER
+            return True
+        self.text_block(book.preface)
+        names = {"district": book.district.name_th, "province": book.district.province.name_th}
+        for line in (_("%(district)s District, %(province)s Province") % names, book.preface_date):
+            by = self.para(line)
+            by.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            by.paragraph_format.left_indent = Cm(8)
+        return True
+
+    def _signature(self) -> None:
+        """The chief's (or the acting official's) signature block at the end of the book."""
+        signature = self.book.signature
+        first = True
+        for line in (
+            _("(signed)") + " " + "." * 40,
+            "(%s)" % (signature.name or "." * 40),
+            signature.position,
+        ):
+            block = self.para(line)
+            block.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            block.paragraph_format.left_indent = Cm(7)
+            if first:
+                block.paragraph_format.space_before = Pt(36)
+                first = False
 
     def _part1(self) -> None:
         book, profile = self.book, self.book.profile

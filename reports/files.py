@@ -10,7 +10,8 @@ from workflow.models import DistrictSubmission
 
 from .book import Book
 from .docx import render_docx
-from .pdf import render_pdf
+from .models import CoveringLetter
+from .render import draft_pdf, render_slot
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -21,8 +22,9 @@ def _draft_name(book: Book, suffix: str) -> str:
 
 
 def draft_pdf_response(book: Book) -> HttpResponse:
-    """The draft book as a PDF shown in the browser (raises ``BookRenderError``)."""
-    rendered = render_pdf(book)
+    """The draft book as a PDF shown in the browser, from the drafts' cache when unchanged
+    (raises ``BookRenderError``, ``RenderBusy``, ``BookTooLong``)."""
+    rendered = draft_pdf(book)
     response = HttpResponse(rendered.content, content_type=PDF)
     response["Content-Disposition"] = f'inline; filename="{_draft_name(book, "pdf")}"'
     response["X-Page-Count"] = str(rendered.pages)
@@ -30,7 +32,10 @@ def draft_pdf_response(book: Book) -> HttpResponse:
 
 
 def draft_docx_response(book: Book) -> HttpResponse:
-    response = HttpResponse(render_docx(book), content_type=DOCX)
+    """The draft book as a DOCX; built in one of the process's render slots (``RenderBusy``)."""
+    with render_slot():
+        content = render_docx(book)
+    response = HttpResponse(content, content_type=DOCX)
     response["Content-Disposition"] = f'attachment; filename="{_draft_name(book, "docx")}"'
     return response
 
@@ -47,4 +52,23 @@ def stored_book_response(submission: DistrictSubmission) -> FileResponse:
     name = f"report-book-{submission.district_id}-{submission.edition.code}-v{submission.version}.pdf"
     response = FileResponse(handle, content_type=PDF, filename=name)
     response["X-Content-SHA256"] = book.sha256
+    return response
+
+
+def stored_letter_response(submission: DistrictSubmission, kind: str) -> FileResponse:
+    """The stored covering letter of a submitted version, ``kind`` "pdf" or "docx", byte for
+    byte (``NotFound`` if the submission has none: those made before letters were kept)."""
+    letter = CoveringLetter.objects.filter(submission=submission).first()
+    if letter is None or kind not in ("pdf", "docx"):
+        raise NotFound()
+    stored = letter.pdf if kind == "pdf" else letter.docx
+    try:
+        handle = stored.open("rb")
+    except OSError as exc:
+        raise NotFound() from exc
+    name = f"covering-letter-{submission.district_id}-{submission.edition.code}-v{submission.version}.{kind}"
+    response = FileResponse(
+        handle, content_type=PDF if kind == "pdf" else DOCX, filename=name, as_attachment=kind == "docx"
+    )
+    response["X-Content-SHA256"] = letter.sha256 if kind == "pdf" else letter.docx_sha256
     return response

@@ -1,7 +1,9 @@
 """The report book's part in the district's submission.
 
-``submission_document`` runs inside ``district_submit``'s transaction: it builds the final
-book, stores it once, and returns its fingerprint for the submission's audit event.
+``submission_document`` runs inside ``district_submit``'s transaction: it composes the final
+book, stores the print made of exactly that book once, and returns its fingerprint for the
+submission's audit event. The print itself is made outside the transaction: with none yet,
+it raises ``events.DocumentNotReady`` (see ``reports.services.report_book_store``).
 ``on_domain_event`` sends the stored book to the edition's central address after commit.
 """
 
@@ -26,6 +28,24 @@ def submission_document(submission: DistrictSubmission) -> dict[str, Any]:
             "sha256": book.sha256,
             "size": book.size,
             "pages": book.pages,
+        }
+    }
+
+
+def letter_document(submission: DistrictSubmission) -> dict[str, Any]:
+    """The covering letter (หนังสือนำส่ง), stored with the book the same way (PDF and DOCX)."""
+    from .services import covering_letter_store
+
+    letter = covering_letter_store(submission=submission, acting_user=submission.submitted_by)
+    return {
+        "letter": {
+            "name": letter.pdf.name,
+            "sha256": letter.sha256,
+            "size": letter.size,
+            "pages": letter.pages,
+            "docx_sha256": letter.docx_sha256,
+            "number": submission.letter_number,
+            "date": submission.letter_date.isoformat() if submission.letter_date else None,
         }
     }
 

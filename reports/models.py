@@ -7,10 +7,13 @@ photos and the audit events when the book is built.
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from workflow.models import District, DistrictSubmission, Edition
@@ -41,6 +44,10 @@ class DistrictProfile(models.Model):
     problems_needs = models.TextField(_("problems and needs"), blank=True)
     potential = models.TextField(_("potential"), blank=True)
     notes = models.TextField(_("other information"), blank=True)
+    # The book's preface (คำนำ), printed before the contents, and the district office's address
+    # printed at the head of the covering letter (หนังสือนำส่ง).
+    preface = models.TextField(_("preface"), blank=True)
+    office_address = models.TextField(_("address of the district office"), blank=True)
     digits = models.CharField(
         _("digits in the book"), max_length=10, choices=Digits.choices, default=Digits.THAI
     )
@@ -215,3 +222,73 @@ class BookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.book_id} → {self.address} {'✓' if self.sent else '✗'}"
+
+
+class CoveringLetter(models.Model):
+    """The covering letter (หนังสือนำส่ง) of one submission, as PDF and DOCX, stored with the book.
+
+    Written once, inside the submission; never changed. Its number and date are the
+    submission's (``DistrictSubmission.letter_number``, ``letter_date``).
+    """
+
+    submission = models.OneToOneField(
+        DistrictSubmission, on_delete=models.PROTECT, related_name="letter", verbose_name=_("submission")
+    )
+    pdf = models.FileField(_("PDF"), upload_to="letters/%Y/")
+    docx = models.FileField(_("DOCX"), upload_to="letters/%Y/")
+    sha256 = models.CharField(_("SHA-256 fingerprint"), max_length=64)
+    docx_sha256 = models.CharField(_("SHA-256 fingerprint of the DOCX"), max_length=64)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    pages = models.PositiveIntegerField(_("pages"))
+    generated_at = models.DateTimeField(_("generated"))
+
+    class Meta:
+        verbose_name = _("covering letter")
+        verbose_name_plural = _("covering letters")
+
+    def __str__(self) -> str:
+        return f"{self.submission} {self.sha256[:12]}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("a submitted covering letter cannot be changed")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def emblem_name(instance: Any, filename: str) -> str:
+    """``upload_to`` of the emblem: a random name with the extension of its real type."""
+    kind = getattr(instance, "_sniffed", None)
+    extension = kind.extension if kind is not None else "bin"
+    return f"book-settings/emblem-{uuid.uuid4().hex}.{extension}"
+
+
+class BookSettings(models.Model):
+    """The report book's settings an administrator keeps (one row): the emblem on the book's
+    cover and at the head of the covering letter (the Garuda, ครุฑ, or the department's)."""
+
+    SINGLETON = 1
+
+    emblem = models.ImageField(
+        _("emblem"),
+        upload_to=emblem_name,
+        blank=True,
+        help_text=_("PNG or JPEG, printed on the book's cover and at the head of the covering letter."),
+    )
+    emblem_sha256 = models.CharField(_("SHA-256 fingerprint of the emblem"), max_length=64, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("report book settings")
+        verbose_name_plural = _("report book settings")
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="book_settings_singleton")]
+
+    def __str__(self) -> str:
+        return str(_("Report book settings"))
+
+    @classmethod
+    def current(cls) -> BookSettings | None:
+        """The one row, or ``None`` while an administrator has not saved any."""
+        return cls.objects.filter(pk=cls.SINGLETON).first()

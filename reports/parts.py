@@ -80,10 +80,16 @@ PROFILE_FIELDS = (
     "problems_needs",
     "potential",
     "notes",
+    "preface",
+    "office_address",
     "digits",
 )
 PROFILE_COUNTS = ("population", "households", "villages")
 PROFILE_TEXTS = ("general", "economy", "problems_needs", "potential", "notes")
+MAX_ADDRESS = 500  # the district office's address, a few lines at the head of the covering letter
+# Added after the API was published: a save that leaves them out (``None``) keeps what is stored
+# (or, on a first save, the starting copy's), so that older clients do not erase them.
+PROFILE_KEPT_WHEN_LEFT_OUT = ("preface", "office_address")
 DRIVE_FIELDS = ("narrative", "team_narrative")
 
 
@@ -117,6 +123,8 @@ class ProfileInput:
     problems_needs: str = ""
     potential: str = ""
     notes: str = ""
+    preface: str | None = None  # the book's preface (คำนำ); None: keep the stored one
+    office_address: str | None = None  # the office's address (covering letter); None: keep
     digits: str = Digits.THAI
     facts: Sequence[FactInput] = ()
     updated_at: datetime.datetime | None = None
@@ -341,6 +349,10 @@ def _clean_profile(data: ProfileInput) -> _Profile:
     values["area_sq_km"] = _area(errors, "area_sq_km", data.area_sq_km)
     for name in PROFILE_TEXTS:
         values[name] = _text(errors, name, getattr(data, name), MAX_TEXT)
+    if data.preface is not None:
+        values["preface"] = _text(errors, "preface", data.preface, MAX_TEXT)
+    if data.office_address is not None:
+        values["office_address"] = _text(errors, "office_address", data.office_address, MAX_ADDRESS)
     if data.digits not in Digits.values:
         errors.append(FieldError("digits", "invalid_choice", _("Choose Thai or Arabic digits.")))
     values["digits"] = data.digits
@@ -502,6 +514,10 @@ def district_profile_update(
     else:
         before = {name: getattr(profile, name) for name in PROFILE_FIELDS}
         facts_before = [(f.table, f.label, f.value, f.unit) for f in profile.facts.all()]
+    kept_from = profile if not created else profile.copied_from
+    for name in PROFILE_KEPT_WHEN_LEFT_OUT:
+        if name not in clean.values:
+            clean.values[name] = getattr(kept_from, name) if kept_from is not None else ""
     changed = _changed(before, clean.values, PROFILE_FIELDS)
     if facts_before != clean.facts:
         changed.append("facts")

@@ -15,6 +15,7 @@ print breaks pages exactly as the first.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -36,7 +37,8 @@ from workflow.templatetags.rolemodel import thaidatetime
 
 from .book import Book, html_digits, thai_digits
 from .chromium import ChromiumError, open_page
-from .errors import BookRenderError
+from .errors import BookRenderError, BookTooLong
+from .thaibreak import keep_words_whole
 
 log = logging.getLogger(__name__)
 
@@ -103,19 +105,43 @@ def scaled_photo(name: str, sha256: str) -> bytes | None:
     return data
 
 
-def _prepare_photos(book: Book, folder: Path) -> None:
-    """Put each photo, scaled, into ``folder`` and point the book at the copy."""
+# The scaled size of each photo, by content: a photo's size never changes, so composing the
+# same book again (a cached draft, the submission's check under its lock) reads no image.
+_PHOTO_SIZES: dict[tuple[str, tuple[int, int]], tuple[int, int] | None] = {}
+_PHOTO_SIZES_MAX = 20_000
+
+
+def _photo_size(name: str, sha256: str) -> tuple[int, int] | None:
+    """The scaled photo's (width, height), ``None`` if it cannot be read."""
+    cache_key = (sha256, PHOTO_BOX)
+    if sha256 and cache_key in _PHOTO_SIZES:
+        return _PHOTO_SIZES[cache_key]
+    data = scaled_photo(name, sha256)
+    size: tuple[int, int] | None = None
+    if data is not None:
+        with Image.open(io.BytesIO(data)) as image:  # reads the header only
+            size = image.size
+    if sha256:
+        if len(_PHOTO_SIZES) >= _PHOTO_SIZES_MAX:
+            _PHOTO_SIZES.clear()
+        _PHOTO_SIZES[cache_key] = size
+    return size
+
+
+def _place_photos(book: Book) -> list[tuple[str, str, str]]:
+    """Point each photo at its file next to the page (``photo-<id>.jpg``, relative, so the
+    page's text is the same wherever it is printed); (file, storage name, SHA-256) of each."""
+    placed: list[tuple[str, str, str]] = []
     for part in book.projects:
         for photo in part.photos:
-            data = scaled_photo(photo.name, photo.sha256)
-            if data is None:
+            size = _photo_size(photo.name, photo.sha256)
+            if size is None:
                 photo.src = ""
                 continue
-            target = folder / f"photo-{photo.evidence_id}.jpg"
-            target.write_bytes(data)
-            photo.src = target.as_uri()
-            with Image.open(io.BytesIO(data)) as image:  # reads the header only
-                photo.width, photo.height = image.size
+            photo.src = f"photo-{photo.evidence_id}.jpg"
+            photo.width, photo.height = size
+            placed.append((photo.src, photo.name, photo.sha256))
+    return placed
 
 
 def _html(book: Book, fonts: dict[str, str]) -> str:
@@ -145,7 +171,8 @@ def _html(book: Book, fonts: dict[str, str]) -> str:
             "language": translation.get_language() or "th",
         },
     )
-    return html_digits(html) if book.thai_digits else html
+    page = keep_words_whole(html)  # no line breaks inside บูรณาการ (reports/thaibreak.py)
+    return html_digits(page) if book.thai_digits else page
 
 
 def _anchor_pages(reader: PdfReader) -> dict[str, int]:
@@ -158,37 +185,127 @@ def _anchor_pages(reader: PdfReader) -> dict[str, int]:
     return pages
 
 
-def render_pdf(book: Book) -> RenderedPdf:
-    """Print the book (two prints, see the module's note). Raises ``BookRenderError``."""
+# Bump when a change outside the page's HTML changes what Chromium prints (print options in
+# reports/chromium.py, how the photos are scaled): cached drafts made before are then unused.
+RENDERER_VERSION = "2"
+
+
+@dataclass(frozen=True)
+class PdfSource:
+    """Everything one print needs, composed from a ``Book`` (cheap: no browser).
+
+    ``key`` is the SHA-256 of what the book prints: the page's HTML, each photo's content
+    (SHA-256, scaled to ``PHOTO_BOX``), the renderer's settings and fonts. Two sources with
+    the same key print the same book.
+    """
+
+    html: str
+    photos: tuple[tuple[str, str, str], ...]
+    anchors: tuple[str, ...]
+    thai_digits: bool
+    key: str
+
+
+def _renderer_fingerprint(fonts: dict[str, str]) -> list[str]:
+    parts = [RENDERER_VERSION, repr(PHOTO_BOX), str(PHOTO_QUALITY)]
+    parts.append(" ".join(getattr(settings, "REPORT_BOOK_CHROMIUM_ARGS", [])))
+    configured = settings.REPORT_BOOK_CHROMIUM
+    binary = configured if Path(configured).is_file() else (shutil.which(configured) or configured)
+    for path in (binary, *sorted(fonts.values())):
+        local = Path(path.removeprefix("file://")) if path.startswith("file://") else Path(path)
+        try:
+            stat = local.stat()
+        except OSError:
+            parts.append(f"{path}:missing")
+        else:
+            parts.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
+    return parts
+
+
+def compose(book: Book) -> PdfSource:
+    """The book's page and photos, ready to print, and the key of what it prints."""
     fonts = _fonts()
+    photos = tuple(_place_photos(book))
+    html = _html(book, fonts)
+    digest = hashlib.sha256()
+    for part in _renderer_fingerprint(fonts):
+        digest.update(part.encode() + b"\0")
+    for filename, _name, sha256 in photos:
+        digest.update(f"{filename}={sha256}".encode() + b"\0")
+    digest.update(html.encode("utf-8", "surrogatepass"))
+    return PdfSource(
+        html=html,
+        photos=photos,
+        anchors=tuple(entry.anchor for entry in book.toc),
+        thai_digits=book.thai_digits,
+        key=digest.hexdigest(),
+    )
+
+
+def print_source(source: PdfSource, *, max_pages: int | None = None) -> RenderedPdf:
+    """Print a composed book (two prints, see the module's note) with one Chromium.
+
+    Waits for a free render slot first (``reports.render.render_slot``: at most
+    ``REPORT_BOOK_MAX_RENDERS`` Chromiums at once in this process; ``RenderBusy`` when none
+    frees up in time). A book longer than ``max_pages`` (default ``REPORT_BOOK_MAX_PAGES``) is
+    refused after the first print with ``BookTooLong``. Raises ``BookRenderError``.
+    """
+    from .render import render_slot
+
     chromium = _chromium()
+    limit = max_pages if max_pages is not None else int(getattr(settings, "REPORT_BOOK_MAX_PAGES", 200))
+    too_long = 0
     with tempfile.TemporaryDirectory(prefix="rolemodel-book-") as tmp:
         folder = Path(tmp)
-        _prepare_photos(book, folder)
-        source = folder / "book.html"
-        source.write_text(_html(book, fonts), encoding="utf-8")
+        for filename, name, sha256 in source.photos:
+            data = scaled_photo(name, sha256)
+            if data is not None:
+                (folder / filename).write_bytes(data)
+        page_file = folder / "book.html"
+        page_file.write_text(source.html, encoding="utf-8", errors="surrogatepass")
+        final = folder / "book.pdf"
+        toc_pages: dict[str, int] = {}
         try:
-            with open_page(
-                chromium, source.as_uri(), folder / "profile", settings.REPORT_BOOK_TIMEOUT
-            ) as page:
+            with (
+                render_slot(),
+                open_page(
+                    chromium,
+                    page_file.as_uri(),
+                    folder / "profile",
+                    settings.REPORT_BOOK_TIMEOUT,
+                    getattr(settings, "REPORT_BOOK_CHROMIUM_ARGS", ()),
+                ) as page,
+            ):
                 first = folder / "first.pdf"
                 page.print_pdf(first)
-                anchors = _anchor_pages(PdfReader(first))
-                toc_pages = {e.anchor: anchors[e.anchor] for e in book.toc if e.anchor in anchors}
-                shown = {a: book.number(str(n)) for a, n in toc_pages.items()}
-                page.evaluate(
-                    "(function(pages){document.documentElement.classList.remove('measuring');"
-                    "for (const [a, n] of Object.entries(pages)) {"
-                    "const cell = document.querySelector('.toc .page[data-anchor=\"' + a + '\"]');"
-                    "if (cell) cell.textContent = n;}})(%s)" % json.dumps(shown)
-                )
-                final = folder / "book.pdf"
-                page.print_pdf(final)
+                reader = PdfReader(first)
+                if limit and len(reader.pages) > limit:
+                    too_long = len(reader.pages)  # the browser is closed normally, then refused
+                else:
+                    anchors = _anchor_pages(reader)
+                    toc_pages = {a: anchors[a] for a in source.anchors if a in anchors}
+                    shown = {
+                        a: thai_digits(str(n)) if source.thai_digits else str(n) for a, n in toc_pages.items()
+                    }
+                    page.evaluate(
+                        "(function(pages){document.documentElement.classList.remove('measuring');"
+                        "for (const [a, n] of Object.entries(pages)) {"
+                        "const cell = document.querySelector('.toc .page[data-anchor=\"' + a + '\"]');"
+                        "if (cell) cell.textContent = n;}})(%s)" % json.dumps(shown)
+                    )
+                    page.print_pdf(final)
         except ChromiumError as exc:
             log.error("chromium failed: %s", exc)
             if "timed out" in str(exc):
                 raise BookRenderError(_("Making the PDF took too long."), "book_renderer_timeout") from exc
             raise BookRenderError() from exc
+        if too_long:
+            raise BookTooLong(too_long, limit)
         pages = len(PdfReader(final).pages)
         content = final.read_bytes()
     return RenderedPdf(content=content, pages=pages, toc_pages=toc_pages)
+
+
+def render_pdf(book: Book) -> RenderedPdf:
+    """Compose and print the book (no cache: see ``reports.render`` for the drafts' cache)."""
+    return print_source(compose(book))

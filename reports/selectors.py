@@ -39,7 +39,9 @@ def district_books(user: Any, code: str) -> tuple[District, QuerySet[DistrictSub
     district = wf.district_get_visible(user, code)
     submissions = (
         DistrictSubmission.objects.filter(district=district)
-        .select_related("edition", "submitted_by", "book", "receipt", "receipt__acknowledged_by")
+        .select_related(
+            "edition", "submitted_by", "acting_for", "book", "letter", "receipt", "receipt__acknowledged_by"
+        )
         .order_by("-submitted_at", "-version")
     )
     return district, submissions
@@ -49,7 +51,7 @@ def submission_get_visible(user: Any, pk: Any) -> DistrictSubmission:
     """One submission of a district the user may see (404 otherwise)."""
     submission = (
         DistrictSubmission.objects.filter(pk=pk)
-        .select_related("district__province", "edition", "submitted_by", "book", "receipt")
+        .select_related("district__province", "edition", "submitted_by", "book", "letter", "receipt")
         .first()
     )
     if submission is None:

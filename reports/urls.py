@@ -1,3 +1,3 @@
-from .web import book, dashboard, parts
+from .web import book, dashboard, letter, parts
 
-urlpatterns = [*book.urls, *parts.urls, *dashboard.urls]
+urlpatterns = [*book.urls, *parts.urls, *dashboard.urls, *letter.urls]

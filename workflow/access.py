@@ -430,8 +430,9 @@ def _perms(app_label: str, model: str, *actions: str) -> set[str]:
 # The Django model permissions of a role administrator: what the admin pages need, nothing
 # else. Users are deactivated, never deleted (their name stays in the trail; their roles end
 # through audited revocations); groups and per-user Django permissions are for superusers.
-# The trail, projects and viewflow's rows are only looked at; stored books, receipts and
-# notices too. Superusers keep every permission (Django's own rule).
+# The trail, projects and viewflow's rows are only looked at; stored books, covering letters,
+# receipts and notices too. The book's settings (the emblem) are set and changed, never deleted.
+# Superusers keep every permission (Django's own rule).
 ADMIN_ROLE_PERMISSIONS: frozenset[str] = frozenset(
     _perms("auth", "user", "view", "add", "change")
     | _perms("workflow", "rolemembership", "view", "add", "change", "delete")
@@ -453,6 +454,8 @@ ADMIN_ROLE_PERMISSIONS: frozenset[str] = frozenset(
     | _perms("reports", "reportbook", "view")
     | _perms("reports", "submissionreceipt", "view")
     | _perms("reports", "bookdelivery", "view")
+    | _perms("reports", "coveringletter", "view")
+    | _perms("reports", "booksettings", "view", "add", "change")
     | _perms("notifications", "notification", "view")
     | _perms("notifications", "notificationpreference", "view", "change")
 )

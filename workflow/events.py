@@ -53,8 +53,25 @@ def publish(*, context: Context = NO_CONTEXT, **record: Any) -> AuditEvent:
 # for the final document while its transaction is open; what the renderer returns (file
 # name, SHA-256, size, pages) goes into the submission's audit event. ``workflow`` does not
 # know how the book is made.
+#
+# Making the document is slow (a browser prints it), and no write transaction may be held
+# while it runs. So a renderer that has no print yet of exactly what the submission holds
+# raises ``DocumentNotReady`` with the work to do: the submission rolls back, runs
+# ``prepare()`` with no transaction or lock held, and tries again; the renderer then checks,
+# under the lock, that what it would print is what was printed (else it asks again).
 
 SubmissionDocument = Callable[[Any], dict[str, Any]]
+
+
+class DocumentNotReady(Exception):
+    """Raised by a submission's document renderer inside the transaction: roll back, run
+    ``prepare`` outside any transaction, then submit again."""
+
+    def __init__(self, prepare: Callable[[], None]) -> None:
+        super().__init__("the submission's document must be made outside the transaction")
+        self.prepare = prepare
+
+
 _documents: list[SubmissionDocument] = []
 
 
@@ -65,8 +82,23 @@ def register_submission_document(renderer: SubmissionDocument) -> SubmissionDocu
 
 
 def submission_documents(submission: Any) -> dict[str, Any]:
-    """Render every registered document of ``submission``; their records, merged."""
+    """Render every registered document of ``submission``; their records, merged.
+
+    Every renderer is asked (the book, the covering letter…): those not ready are prepared
+    together, in one round outside the transaction, not one round each.
+    """
     records: dict[str, Any] = {}
+    pending: list[Callable[[], None]] = []
     for renderer in _documents:
-        records.update(renderer(submission))
+        try:
+            records.update(renderer(submission))
+        except DocumentNotReady as not_ready:
+            pending.append(not_ready.prepare)
+    if pending:
+
+        def prepare_all() -> None:
+            for prepare in pending:
+                prepare()
+
+        raise DocumentNotReady(prepare_all)
     return records

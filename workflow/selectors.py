@@ -543,7 +543,7 @@ def district_submissions(user: Any, code: str) -> QuerySet[DistrictSubmission]:
     district = district_get_visible(user, code)
     return (
         DistrictSubmission.objects.filter(district=district)
-        .select_related("edition", "submitted_by")
+        .select_related("edition", "submitted_by", "acting_for")
         .prefetch_related("projects")
         .order_by("-submitted_at", "-version")
     )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.functional import lazy
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -20,8 +21,11 @@ from workflow import part3, uploads
 from workflow.models import Dimension, LineCategory, State
 from workflow.services import projects as svc_projects
 from workflow.services.projects import ImplementationInput, LineInput
+from workflow.templatetags.rolemodel import date_hint
+from workflow.web.forms import BEDateField
 
 MAX_SPEND_LINES = 200
+date_hint_lazy = lazy(date_hint, str)
 
 
 def _label(text: Any) -> Any:
@@ -227,9 +231,31 @@ class ReportForm(TransitionForm):
 
 
 class SubmissionForm(forms.Form):
+    """The chief's submission: the covering letter's number and date (required here; the API
+    may leave them out) and a comment (required for a corrected version, by the service)."""
+
+    letter_number = forms.CharField(
+        label=_("Covering letter's number"),
+        max_length=svc_projects.LETTER_NUMBER_MAX + 10,
+        help_text=_("As the office's register gives it, e.g. มท ๐๓๑๘.๑/๑๒๓ (printed after “ที่”)."),
+        error_messages={"required": _("Enter the covering letter's number.")},
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    letter_date = BEDateField(
+        label=_("Covering letter's date"),
+        help_text=date_hint_lazy(),
+        error_messages={"required": _("Enter the covering letter's date.")},
+    )
     comment = forms.CharField(
         label=_label(_("comment")), widget=_textarea(3), max_length=5000, required=False
     )
+
+    def letter(self) -> dict[str, Any]:
+        """The service's keyword arguments for the covering letter (after ``is_valid``)."""
+        return {
+            "letter_number": self.cleaned_data["letter_number"],
+            "letter_date": self.cleaned_data["letter_date"],
+        }
 
 
 # --- Spend lines ------------------------------------------------------------------------

@@ -678,9 +678,10 @@ def district_submission(request: HttpRequest, code: str) -> HttpResponse:
     principal = access.principal_for(user)
     may_submit = access.submit_grant(principal, district) is not None
     edition = selectors.active_edition()
-    form = SubmissionForm(request.POST or None)
+    form = SubmissionForm(request.POST or None, initial={"letter_date": timezone.localdate()})
     status = 200
     alert = ""
+    retry_after: int | None = None
     if request.method == "POST":
         if not may_submit:
             return render(
@@ -689,16 +690,25 @@ def district_submission(request: HttpRequest, code: str) -> HttpResponse:
                 {"project": None, "message": _("Only the district's chief may submit.")},
                 status=403,
             )
-        if form.is_valid():
+        if not form.is_valid():
+            status = 422
+            alert = _("Check the fields marked below.")
+        else:
             try:
                 submission = svc.district_submit(
-                    district=district.code, acting_user=user, comment=form.cleaned_data["comment"]
+                    district=district.code,
+                    acting_user=user,
+                    comment=form.cleaned_data["comment"],
+                    **form.letter(),
                 )
             except NotFound as exc:
                 raise Http404 from exc
             except DomainError as exc:
-                alert = str(exc)
-                status = exc.status if exc.status in (403, 409, 422) else 422
+                # Field errors go beside their fields (all of them, one round); the rest on top.
+                rest = bind_domain_errors(exc.errors or [], form)
+                alert = " ".join([str(exc), *(str(e.get("message", "")) for e in rest)])
+                status = exc.status if exc.status in (403, 409, 422, 503) else 422
+                retry_after = getattr(exc, "retry_after", None)  # 503: every render slot busy
             else:
                 messages.success(
                     request,
@@ -721,7 +731,7 @@ def district_submission(request: HttpRequest, code: str) -> HttpResponse:
     pending = [r for r in rows if r.project.state != State.SUBMITTED]
     not_ready = [r for r in pending if not r.ready]
     submissions = list(selectors.district_submissions(request.user, district.code))
-    return render(
+    response = render(
         request,
         "approvals/district_submission.html",
         {
@@ -744,6 +754,9 @@ def district_submission(request: HttpRequest, code: str) -> HttpResponse:
         },
         status=status,
     )
+    if retry_after:
+        response["Retry-After"] = str(int(retry_after))
+    return response
 
 
 urlpatterns = [

@@ -23,7 +23,7 @@ class SQLiteCursorWrapper(base.SQLiteCursorWrapper):
     def convert_query(self, query: str, *, param_names: Any = None) -> str:
         if param_names is None:
             return _qmark(query)
-        return str(super().convert_query(query, param_names=param_names))
+        return str(super().convert_query(query, param_names=param_names))  # type: ignore[misc]  # not in the stubs
 
 
 class DatabaseWrapper(base.DatabaseWrapper):

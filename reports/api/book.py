@@ -27,6 +27,18 @@ class BookFileSerializer(serializers.ModelSerializer[ReportBook]):
         fields = ["sha256", "size", "pages", "generated_at"]
 
 
+class LetterFileSerializer(serializers.Serializer[Any]):
+    """The covering letter (หนังสือนำส่ง) stored with the book."""
+
+    number = serializers.CharField(help_text="its number, e.g. มท ๐๓๑๘.๑/๑๒๓ (blank: left to be written in)")
+    date = serializers.DateField()
+    sha256 = serializers.CharField(help_text="of the PDF")
+    docx_sha256 = serializers.CharField()
+    pages = serializers.IntegerField()
+    pdf_url = serializers.CharField()
+    docx_url = serializers.CharField()
+
+
 class ReceiptSerializer(serializers.ModelSerializer[SubmissionReceipt]):
     acknowledged_by = serializers.CharField(source="acknowledged_by.username")
 
@@ -41,6 +53,7 @@ class SubmittedBookSerializer(serializers.ModelSerializer[DistrictSubmission]):
     book = serializers.SerializerMethodField()
     receipt = serializers.SerializerMethodField()
     pdf_url = serializers.SerializerMethodField()
+    letter = serializers.SerializerMethodField()
 
     class Meta:
         model = DistrictSubmission
@@ -56,12 +69,32 @@ class SubmittedBookSerializer(serializers.ModelSerializer[DistrictSubmission]):
             "book",
             "receipt",
             "pdf_url",
+            "letter",
         ]
 
     @extend_schema_field(BookFileSerializer(allow_null=True))
     def get_book(self, obj: DistrictSubmission) -> dict[str, Any] | None:
         book = getattr(obj, "book", None)
         return BookFileSerializer(book).data if book else None
+
+    @extend_schema_field(LetterFileSerializer(allow_null=True))
+    def get_letter(self, obj: DistrictSubmission) -> dict[str, Any] | None:
+        letter = getattr(obj, "letter", None)
+        if letter is None:
+            return None
+        return dict(
+            LetterFileSerializer(
+                {
+                    "number": obj.letter_number,
+                    "date": obj.letter_date or obj.submitted_at.date(),
+                    "sha256": letter.sha256,
+                    "docx_sha256": letter.docx_sha256,
+                    "pages": letter.pages,
+                    "pdf_url": f"/api/v1/submissions/{obj.pk}/letter.pdf",
+                    "docx_url": f"/api/v1/submissions/{obj.pk}/letter.docx",
+                }
+            ).data
+        )
 
     @extend_schema_field(ReceiptSerializer(allow_null=True))
     def get_receipt(self, obj: DistrictSubmission) -> dict[str, Any] | None:

@@ -6,7 +6,9 @@ GET answers the part of the active edition; when none is saved yet it answers th
 starting point (for part 1 the copy of the district's most recent earlier edition) with
 ``"saved": false``. PUT replaces the whole part (fields left out are emptied, rows left out
 removed) and must send back the ``updated_at`` it read (``null`` when nothing was saved yet):
-if someone saved in between, it answers 409 ``stale_edit`` and changes nothing.
+if someone saved in between, it answers 409 ``stale_edit`` and changes nothing. Part 1's
+``preface`` (the book's คำนำ) and ``office_address`` (printed on the covering letter) came later:
+a PUT that leaves them out keeps what is stored.
 404 outside the caller's areas, 403 for those who may only read, 409 ``no_active_edition``,
 422 ``invalid_input`` with each field named (``facts[2].value``).
 """
@@ -78,6 +80,8 @@ class DistrictProfileSerializer(BookPartStateSerializer):
     problems_needs = serializers.CharField()
     potential = serializers.CharField()
     notes = serializers.CharField()
+    preface = serializers.CharField(help_text="the book's preface (คำนำ)")
+    office_address = serializers.CharField(help_text="the district office's address (covering letter)")
     digits = serializers.ChoiceField(choices=Digits.choices)
     facts = ProfileFactSerializer(many=True)
     subdistrict_count = serializers.IntegerField(help_text="from the areas, not editable")
@@ -97,6 +101,13 @@ class DistrictProfileWriteSerializer(serializers.Serializer):
     problems_needs = _text()
     potential = _text()
     notes = _text()
+    # Left out: the stored value is kept (see the module's note).
+    preface = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, help_text="left out: kept as stored"
+    )
+    office_address = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, help_text="left out: kept as stored"
+    )
     digits = serializers.ChoiceField(choices=Digits.choices, required=False, default=Digits.THAI)
     facts = ProfileFactSerializer(many=True, required=False, default=list)
 

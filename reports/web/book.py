@@ -63,7 +63,11 @@ def _preview(request: HttpRequest, code: str) -> Any:
 
 
 def _unavailable(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return render(request, "reports/book_unavailable.html", {"message": str(exc)}, status=exc.status)
+    response = render(request, "reports/book_unavailable.html", {"message": str(exc)}, status=exc.status)
+    retry_after = getattr(exc, "retry_after", None)  # 503: every render slot busy (RenderBusy)
+    if retry_after:
+        response["Retry-After"] = str(int(retry_after))
+    return response
 
 
 @login_required

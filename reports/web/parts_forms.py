@@ -118,6 +118,20 @@ class ProfileForm(DescribedForm):
     problems_needs = _text_field(_("Problems and needs"))
     potential = _text_field(_("Potential"), help_text=_("Strengths of the area and its people to build on."))
     notes = _text_field(_("Other information"), rows=3)
+    preface = _text_field(
+        _("Preface"),
+        rows=8,
+        help_text=_("The preface (คำนำ) printed before the contents of the report book."),
+    )
+    office_address = forms.CharField(
+        label=_("Address of the district office"),
+        required=False,
+        max_length=parts.MAX_ADDRESS,
+        widget=_textarea(3),
+        help_text=_(
+            "Printed at the head of the covering letter: the office, road, subdistrict and postcode."
+        ),
+    )
     digits = forms.ChoiceField(
         label=_("Digits in the report book"),
         choices=Digits.choices,
@@ -138,6 +152,8 @@ class ProfileForm(DescribedForm):
             problems_needs=data.get("problems_needs", ""),
             potential=data.get("potential", ""),
             notes=data.get("notes", ""),
+            preface=data.get("preface", ""),
+            office_address=data.get("office_address", ""),
             digits=data.get("digits") or Digits.THAI,
             facts=list(facts),
             updated_at=parse_version(data.get("updated_at")),

@@ -126,7 +126,14 @@ def test_the_meter_and_the_submission_page_show_the_disbursement(world):
     chief = browser(world.chief, "en")
     submission = chief.get("/districts/5001/submission/").content.decode()
     assert 'id="not-disbursed"' in submission and f'href="{URL}"' in submission
-    refused = chief.post("/districts/5001/submission/", {"comment": "ส่ง"})
+    refused = chief.post(
+        "/districts/5001/submission/",
+        {
+            "comment": "ส่ง",
+            "letter_number": "มท 0318.1/1",
+            "letter_date": timezone.localdate().strftime("%d/%m/%Y"),
+        },
+    )
     assert refused.status_code == 409
     assert "has not recorded the disbursement" in refused.content.decode()
     f.disburse(world.d1, "60000.00")

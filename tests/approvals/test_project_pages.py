@@ -25,6 +25,8 @@ from workflow.services.projects import ImplementationInput, LineInput
 User = get_user_model()
 TODAY = timezone.localdate()
 PNG = f.image_bytes()
+# The covering letter's number and date the submission page asks for (English page: CE dates).
+LETTER = {"letter_number": "มท 0318.1/123", "letter_date": TODAY.strftime("%d/%m/%Y")}
 
 
 @pytest.fixture(autouse=True)
@@ -537,7 +539,7 @@ def test_district_submission_when_every_project_is_reported(world):
     assert "Every live project is reported." in html
     assert first.title in html
     assert 'name="comment"' in html
-    response = client.post("/districts/5001/submission/", {"comment": "ส่งรายงาน"})
+    response = client.post("/districts/5001/submission/", {"comment": "ส่งรายงาน", **LETTER})
     assert response.status_code == 302
     submission = DistrictSubmission.objects.get()
     assert (submission.version, submission.submitted_by, submission.comment) == (1, world.chief, "ส่งรายงาน")
@@ -557,7 +559,7 @@ def test_district_submission_not_ready_lists_the_projects_not_reported(world):
     assert "Not reported yet" in html
     warning = html[html.index('id="not-ready"') :]
     assert pending.title in warning[: warning.index("</div>")]
-    response = client.post("/districts/5001/submission/", {"comment": "ลองส่ง"})
+    response = client.post("/districts/5001/submission/", {"comment": "ลองส่ง", **LETTER})
     assert response.status_code == 409
     body = response.content.decode()
     assert "Every live project of the district must be reported before submission." in body

@@ -146,6 +146,7 @@ def test_one_district_from_designation_to_submission(new_page, world):
     assert chief.locator("#paper-copy").is_visible()
     assert chief.locator("#not-disbursed").count() == 0
     chief.on("dialog", lambda dialog: dialog.accept())
+    chief.locator("#id_letter_number").fill("มท ๐๓๑๘.๑/๑๒๓")  # the covering letter's number
     submit(chief)
     submission = DistrictSubmission.objects.get(district=world.d1)
     assert list(submission.projects.values_list("pk", flat=True)) == [project.pk]

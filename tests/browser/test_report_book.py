@@ -30,6 +30,7 @@ def test_chief_previews_and_submits_and_the_planner_sees_the_book_received(page,
     assert response.body().startswith(b"%PDF")
 
     page.locator("main a[href='/districts/5001/submission/']").first.click()
+    page.locator("#id_letter_number").fill("มท ๐๓๑๘.๑/๑๒๓")  # the covering letter's number
     page.locator("#id_comment").fill("ส่งรายงานผลการขับเคลื่อนอำเภอต้นแบบ")
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("main form button[type=submit]").last.click()

@@ -316,6 +316,8 @@ ROLE_ADMIN_CHANGELISTS = {
     "notifications.notificationpreference": 200,
     "reports.reportbook": 200,  # read only
     "reports.submissionreceipt": 200,  # read only
+    "reports.coveringletter": 200,  # read only
+    "reports.booksettings": 200,  # the emblem (PNG/JPEG), through the audited service
 }
 # Who is who: the role's standard user of the ``world`` fixture, each in their own area.
 PEOPLE = {

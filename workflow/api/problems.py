@@ -80,7 +80,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         extra: dict[str, Any] = {}
         if exc.errors:
             extra["errors"] = exc.errors
-        return problem(exc.status, exc.code, str(exc.message), **extra)
+        response = problem(exc.status, exc.code, str(exc.message), **extra)
+        retry_after = getattr(exc, "retry_after", None)  # e.g. 503 render_busy
+        if retry_after:
+            response["Retry-After"] = str(int(retry_after))
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -640,6 +640,25 @@ class CommentSerializer(serializers.Serializer):
     comment = serializers.CharField(allow_blank=True, required=False, default="")
 
 
+class SubmitSerializer(CommentSerializer):
+    """The district's submission: a comment (required for a corrected version) and the covering
+    letter's number and date (optional here: a blank number, the day of submission)."""
+
+    letter_number = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        default="",
+        max_length=200,
+        help_text="the covering letter's number, e.g. มท ๐๓๑๘.๑/๑๒๓ (left out: blank on the letter)",
+    )
+    letter_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="the covering letter's date, CE (left out: the day of submission)",
+    )
+
+
 class TransitionSerializer(serializers.Serializer):
     """``comment`` for every transition; the other fields belong to implement, monitor and report."""
 
@@ -761,6 +780,13 @@ class SubmissionSerializer(serializers.ModelSerializer):
     district = serializers.CharField(source="district_id", read_only=True)
     edition = serializers.CharField(source="edition.code", read_only=True)
     submitted_by = serializers.CharField(source="submitted_by.username", read_only=True)
+    acting_for = serializers.CharField(
+        source="acting_for.username",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="the chief the submitter acted for (รักษาราชการแทน), else null",
+    )
     projects = serializers.SerializerMethodField()
 
     class Meta:
@@ -774,6 +800,9 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "submitted_at",
             "is_late",
             "comment",
+            "acting_for",
+            "letter_number",
+            "letter_date",
             "projects",
         ]
         read_only_fields = fields

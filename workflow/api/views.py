@@ -433,11 +433,15 @@ class DistrictSubmissionApi(generics.ListAPIView):
             return DistrictSubmission.objects.none()
         return selectors.district_submissions(self.request.user, self.kwargs["code"])
 
-    @extend_schema(request=s.CommentSerializer, responses={201: s.SubmissionSerializer})
+    @extend_schema(request=s.SubmitSerializer, responses={201: s.SubmissionSerializer})
     def post(self, request: Request, code: str) -> Response:
-        body = s.CommentSerializer(data=request.data)
+        body = s.SubmitSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         submission = project_svc.district_submit(
-            district=code, acting_user=request.user, comment=body.validated_data["comment"]
+            district=code,
+            acting_user=request.user,
+            comment=body.validated_data["comment"],
+            letter_number=body.validated_data["letter_number"],
+            letter_date=body.validated_data["letter_date"],
         )
         return Response(s.SubmissionSerializer(submission).data, status=status.HTTP_201_CREATED)

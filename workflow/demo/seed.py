@@ -280,7 +280,12 @@ def _projects(u: dict[str, Any]) -> int:
     )
     for step in _before_submission:
         step(u)  # e.g. parts 1 and 2 of the report book (reports.demo)
-    svc.district_submit(district="5002", acting_user=u["chief_ct"], comment="ส่งรายงานผลการขับเคลื่อน")
+    svc.district_submit(
+        district="5002",
+        acting_user=u["chief_ct"],
+        comment="ส่งรายงานผลการขับเคลื่อน",
+        letter_number="มท ๐๓๑๘.๒/๑๒๓",  # the covering letter (หนังสือนำส่ง), dated today
+    )
     return 9
 
 

@@ -321,6 +321,20 @@ class DistrictSubmission(models.Model):
     is_late = models.BooleanField(default=False)
     projects = models.ManyToManyField(Project, related_name="submissions")
     comment = models.TextField(blank=True)
+    # The chief whose role the submitter held as acting official (รักษาราชการแทน), else empty:
+    # the book's and the covering letter's signature blocks say so.
+    acting_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acting for"),
+    )
+    # The covering letter (หนังสือนำส่ง): its number in the office's register and its date,
+    # entered by the chief at submission.
+    letter_number = models.CharField(_("covering letter's number"), max_length=100, blank=True)
+    letter_date = models.DateField(_("covering letter's date"), null=True, blank=True)
 
     class Meta:
         ordering = ["-submitted_at"]

@@ -8,12 +8,14 @@ rules, applies the FSM transition, completes the flow's step and appends the aud
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ParamSpec
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -22,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import TransitionNotAllowed
 
-from .. import access, audit, events, flows, part3, selectors, sql, transitions, uploads
+from .. import access, audit, events, flows, limits, part3, selectors, sql, transitions, uploads
 from ..audit_actions import AuditAction
 from ..errors import (
     ConcurrentChange,
@@ -58,6 +60,8 @@ from ..rules import ProjectFacts, evaluate, failures, money
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")
+# Budget lines, and spend lines, per project (issue 12): the report book prints each one.
+MAX_LINES = 50
 # What a district's project can reach: far above any real one, far below what a column holds.
 MAX_VILLAGES = 5_000
 MAX_HOUSEHOLDS = 1_000_000
@@ -145,12 +149,22 @@ def _actor(principal: access.Principal, grant: access.Grant | None) -> audit.Act
 
 
 def _validate_lines(lines: Sequence[LineInput], prefix: str) -> list[FieldError]:
+    if len(lines) > MAX_LINES:  # one error, not one per line: the book prints every line
+        return [
+            FieldError(
+                prefix,
+                "too_many_lines",
+                _("Use at most %(max)s lines per project (this has %(count)s).")
+                % {"max": MAX_LINES, "count": f"{len(lines):,}"},
+            )
+        ]
     errors: list[FieldError] = []
     valid_categories = set(LineCategory.values)
     for index, line in enumerate(lines):
         where = f"{prefix}[{index}]"
         if not line.description.strip():
             errors.append(FieldError(f"{where}.description", "required", _("Describe the budget line.")))
+        errors.extend(limits.text_errors(limits.SHORT, **{f"{where}.description": line.description}))
         if line.category not in valid_categories:
             errors.append(FieldError(f"{where}.category", "invalid_choice", _("Unknown category.")))
         try:
@@ -171,6 +185,7 @@ def _validate_input(data: ProjectInput) -> list[FieldError]:
     errors: list[FieldError] = []
     if data.title is not None and not data.title.strip():
         errors.append(FieldError("title", "required", _("Give the project a title.")))
+    errors.extend(limits.text_errors(limits.SHORT, title=data.title, dimension_other=data.dimension_other))
     if data.dimension not in (None, "") and data.dimension not in Dimension.values:
         errors.append(FieldError("dimension", "invalid_choice", _("Unknown development dimension.")))
     if data.primary_objective is not None and data.primary_objective not in PrimaryObjective.values:
@@ -584,6 +599,9 @@ def _transition(
 ) -> Project:
     """Apply the FSM transition, close the flow's step, append the event: a fixed number of statements."""
     project, row, principal = begun.project, begun.row, begun.principal
+    too_long = limits.text_errors(limits.LONG, comment=comment)
+    if too_long:
+        raise InvalidInput(too_long)
     from_state = project.state
     try:
         getattr(project, row.method)()
@@ -686,6 +704,7 @@ def project_implement(
     errors = _validate_lines(record.spend_lines, "spend_lines")
     if not record.activities_done.strip():
         errors.append(FieldError("activities_done", "required", _("Describe the activities done.")))
+    errors.extend(limits.text_errors(limits.LONG, activities_done=record.activities_done))
     for name in ("villages_reached", "households_reached"):
         if getattr(record, name) is None:
             errors.append(FieldError(name, "required", _("Enter a number of at least 0.")))
@@ -742,6 +761,8 @@ def project_monitor(
     begun = _begin(acting_user, project, "monitor")
     if not findings.strip():
         raise InvalidInput([FieldError("findings", "required", _("Record the findings."))])
+    if problems := limits.text_errors(limits.LONG, findings=findings, recommendations=recommendations):
+        raise InvalidInput(problems)
     record = MonitoringRecord(
         project=begun.project, inspector=acting_user, findings=findings, recommendations=recommendations
     )
@@ -811,6 +832,8 @@ def project_comment(*, project: Project | int, acting_user: Any, comment: str) -
         raise Forbidden(_("Your role may not comment on projects."), "forbidden")
     if not comment.strip():
         raise InvalidInput([FieldError("comment", "required", _("Write a comment."))])
+    if problems := limits.text_errors(limits.LONG, comment=comment):
+        raise InvalidInput(problems)
     return events.publish(
         actor=_actor(principal, grant),
         action=AuditAction.COMMENT,
@@ -839,6 +862,7 @@ def evidence_add(
         raise IllegalTransition(_("Files can be added only while the step they belong to is open."))
     allowed = uploads.PHOTOS if kind == EvidenceFile.Kind.MONITORING_PHOTO else uploads.EVIDENCE
     problems = uploads.upload_errors("file", [uploaded], allowed=allowed, max_count=1)
+    problems += limits.text_errors(limits.SHORT, caption=caption)
     if problems:
         raise InvalidInput(problems)
     digest = hashlib.sha256()
@@ -872,13 +896,101 @@ def evidence_add(
 # --- The district's submission -----------------------------------------------------------
 
 
+# Prints of the book one submission may make when what it prints keeps changing meanwhile.
+SUBMIT_DOCUMENT_ATTEMPTS = 3
+_P = ParamSpec("_P")
+
+
+def _documents_made_outside_the_lock(
+    submit: Callable[_P, DistrictSubmission],
+) -> Callable[_P, DistrictSubmission]:
+    """Run the submission so that its book is printed with no transaction or lock held.
+
+    The first pass takes the district's lock, makes every change and composes the book (cheap:
+    its page, not the print); the book's renderer has no print of it yet, so it raises
+    ``events.DocumentNotReady`` and the pass rolls back. The print is made then, outside any
+    transaction; the next pass takes the lock again, makes the same changes and stores the
+    print only if what the book would print now is exactly what was printed (the renderer
+    compares the key of both) — otherwise it asks for another print. The submission's time is
+    fixed once, so passes that see the same data print the same book. (Called inside an outer
+    transaction, as the demo's seed does, the passes are savepoints and that transaction's
+    locks stay held while the book prints.)
+    """
+
+    @functools.wraps(submit)
+    def attempt(*args: _P.args, **kwargs: _P.kwargs) -> DistrictSubmission:
+        kwargs.setdefault("submitted_at", timezone.now())
+        for prints in range(SUBMIT_DOCUMENT_ATTEMPTS + 1):
+            try:
+                return submit(*args, **kwargs)
+            except events.DocumentNotReady as pending:
+                if prints == SUBMIT_DOCUMENT_ATTEMPTS:
+                    break
+                pending.prepare()
+        raise Conflict(
+            _("The district's projects kept changing while the report book was being made. Submit again."),
+            "submission_changed",
+        )
+
+    return attempt
+
+
+LETTER_NUMBER_MAX = 100
+_LETTER_NUMBER_LABEL = re.compile(r"^\s*ที่(?=\s|มท)\s*")  # "ที่ มท …": the form prints "ที่" itself
+
+
+def _covering_letter(number: str, date: datetime.date | None) -> tuple[str, datetime.date, list[FieldError]]:
+    """The covering letter's number and date as the chief gave them, and what is wrong with them.
+
+    Both may be left out (the API's older clients): the number is then blank (the printed
+    letter leaves it to be written in by hand) and the date is the day of submission.
+    """
+    errors: list[FieldError] = []
+    text = " ".join(_LETTER_NUMBER_LABEL.sub("", number or "").split())
+    if len(text) > LETTER_NUMBER_MAX:
+        errors.append(
+            FieldError(
+                "letter_number",
+                "max_length",
+                _("Enter at most %(limit)s characters.") % {"limit": LETTER_NUMBER_MAX},
+            )
+        )
+    elif text and not (text.startswith("มท") and "/" in text):
+        errors.append(
+            FieldError(
+                "letter_number",
+                "invalid",
+                _("Write the letter's number as the office's register gives it, e.g. มท ๐๓๑๘.๑/๑๒๓."),
+            )
+        )
+    today = timezone.localdate()
+    if date is not None and date > today:
+        errors.append(FieldError("letter_date", "future", _("The letter cannot be dated after today.")))
+    return text, date or today, errors
+
+
+@_documents_made_outside_the_lock
 @transaction.atomic
-def district_submit(*, district: District | str, acting_user: Any, comment: str = "") -> DistrictSubmission:
+def district_submit(
+    *,
+    district: District | str,
+    acting_user: Any,
+    comment: str = "",
+    letter_number: str = "",
+    letter_date: datetime.date | None = None,
+    submitted_at: datetime.datetime | None = None,
+) -> DistrictSubmission:
     """Submit the district's report book with every reported project of the active edition.
 
     The first submission moves every live project from reported to submitted. A later one is
     a correction: a new version of the book (the earlier versions stay as they were), which
     needs a comment saying what changed and takes any project reported since.
+
+    ``letter_number`` and ``letter_date`` are the covering letter's (หนังสือนำส่ง), stored with
+    the submission; see ``_covering_letter`` for what is accepted and the defaults.
+
+    The book is printed outside this transaction (``_documents_made_outside_the_lock``, which
+    fixes ``submitted_at`` once for every pass).
     """
     principal = access.principal_for(acting_user)
     code = district.code if isinstance(district, District) else district
@@ -918,16 +1030,22 @@ def district_submit(*, district: District | str, acting_user: Any, comment: str 
             "not_disbursed",
         )
     comment = comment.strip()
+    number, letter_day, problems = _covering_letter(letter_number, letter_date)
     if previous and not comment:
+        problems.insert(
+            0,
+            FieldError(
+                "comment",
+                "correction_reason_required",
+                _("Say what this corrected version changes."),
+            ),
+        )
+    if problems:
         raise InvalidInput(
-            [
-                FieldError(
-                    "comment",
-                    "correction_reason_required",
-                    _("Say what this corrected version changes."),
-                )
-            ],
-            _("A corrected version needs a comment."),
+            problems,
+            _("A corrected version needs a comment.")
+            if problems[0].field == "comment"
+            else _("Check the covering letter's number and date."),
         )
     late = _is_late(edition)
     version = previous + 1
@@ -936,9 +1054,12 @@ def district_submit(*, district: District | str, acting_user: Any, comment: str 
         edition=edition,
         version=version,
         submitted_by=acting_user,
-        submitted_at=timezone.now(),
+        submitted_at=submitted_at or timezone.now(),
         is_late=late,
         comment=comment,
+        acting_for_id=grant.acting_for_id,
+        letter_number=number,
+        letter_date=letter_day,
     )
     submission.projects.set(already + projects)
     submit = transitions.row_for("submit", State.REPORTED)
