@@ -42,8 +42,10 @@ from .thaibreak import keep_words_whole
 
 log = logging.getLogger(__name__)
 
-# Photos are scaled to fit this box before printing: sharp on A4, small in the file.
-PHOTO_BOX = (900, 900)  # about 270 dpi at the 8.5 cm the book prints them
+# Photos are scaled to fit this box before printing: sharp on A4, small in the file, and
+# light on Chromium (each decoded photo is held in its memory: 900 px took the print of a
+# 30-project book to 823 MB for the whole process tree; issue 11's budget is 600 MB).
+PHOTO_BOX = (600, 600)  # about 200 dpi at the 7.5 cm the book prints them
 PHOTO_CACHE = "book-photos"
 PHOTO_QUALITY = 80
 
