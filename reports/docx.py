@@ -46,6 +46,26 @@ def xml_text(text: str) -> str:
     return _NOT_XML.sub("", text)
 
 
+def set_style_font(style: Any, size: int) -> None:
+    """The style in the office's Thai font (``REPORT_BOOK_DOCX_FONT``) for every script, at
+    ``size`` points, Thai (complex script) size included: Word otherwise keeps its theme fonts."""
+    font = settings.REPORT_BOOK_DOCX_FONT
+    style.font.name = font
+    style.font.size = Pt(size)
+    rpr = style.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.append(fonts)
+    for attribute in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attribute), font)
+    for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:cstheme", "w:eastAsiaTheme"):
+        fonts.attrib.pop(qn(theme), None)
+    cs_size = OxmlElement("w:szCs")
+    cs_size.set(qn("w:val"), str(size * 2))
+    rpr.append(cs_size)
+
+
 class _Writer:
     def __init__(self, book: Book) -> None:
         self.book = book
@@ -111,24 +131,10 @@ class _Writer:
 
     # -- layout --------------------------------------------------------------------------
     def _setup(self) -> None:
-        font = settings.REPORT_BOOK_DOCX_FONT
         for name in ("Normal", "Heading 1", "Heading 2", "Heading 3", "Title"):
             style = self.doc.styles[name]
-            style.font.name = font
-            rpr = style.element.get_or_add_rPr()
-            fonts = rpr.find(qn("w:rFonts"))
-            if fonts is None:
-                fonts = OxmlElement("w:rFonts")
-                rpr.append(fonts)
-            for attribute in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-                fonts.set(qn(attribute), font)
-            for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:cstheme", "w:eastAsiaTheme"):
-                fonts.attrib.pop(qn(theme), None)
             size = {"Normal": 16, "Heading 1": 20, "Heading 2": 18, "Heading 3": 16, "Title": 24}[name]
-            style.font.size = Pt(size)
-            cs_size = OxmlElement("w:szCs")
-            cs_size.set(qn("w:val"), str(size * 2))
-            rpr.append(cs_size)
+            set_style_font(style, size)
             if name != "Normal":
                 style.font.color.rgb = None
                 style.font.bold = True

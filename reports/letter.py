@@ -36,8 +36,6 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from workflow.models import District, DistrictSubmission, Edition
@@ -53,6 +51,7 @@ from .book import (
     signature_for,
     thai_digits,
 )
+from .docx import set_style_font
 from .models import Digits, DistrictProfile
 from .parts import previous_profile
 
@@ -223,22 +222,8 @@ def prepared_letter(key: str) -> pdf.RenderedPdf | None:
 
 
 def _font(document: object, size: int) -> None:
-    font = settings.REPORT_BOOK_DOCX_FONT
     style = document.styles["Normal"]  # type: ignore[attr-defined]
-    style.font.name = font
-    style.font.size = Pt(size)
-    rpr = style.element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.append(fonts)
-    for attribute in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-        fonts.set(qn(attribute), font)
-    for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:cstheme", "w:eastAsiaTheme"):
-        fonts.attrib.pop(qn(theme), None)
-    cs_size = OxmlElement("w:szCs")
-    cs_size.set(qn("w:val"), str(size * 2))
-    rpr.append(cs_size)
+    set_style_font(style, size)
     style.paragraph_format.space_after = Pt(0)
 
 
