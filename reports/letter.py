@@ -23,8 +23,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import io
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -197,27 +195,6 @@ def render_letter_pdf(letter: Letter) -> pdf.RenderedPdf:
     return pdf.print_source(letter_source(letter))
 
 
-# The letter printed for a submission before its transaction, by key (see
-# ``reports.services.covering_letter_store``). Kept, not taken: every pass may read it.
-_prepared_guard = threading.Lock()
-_prepared: OrderedDict[str, pdf.RenderedPdf] = OrderedDict()
-_PREPARED_MAX = 8
-
-
-def prepare_letter(source: pdf.PdfSource) -> None:
-    """Print a letter composed under the submission's lock — now, with none held."""
-    rendered = pdf.print_source(source)
-    with _prepared_guard:
-        _prepared[source.key] = rendered
-        while len(_prepared) > _PREPARED_MAX:
-            _prepared.popitem(last=False)
-
-
-def prepared_letter(key: str) -> pdf.RenderedPdf | None:
-    with _prepared_guard:
-        return _prepared.get(key)
-
-
 # --- DOCX -----------------------------------------------------------------------------------
 
 
@@ -302,8 +279,6 @@ __all__ = [
     "letter_build",
     "letter_html",
     "letter_source",
-    "prepare_letter",
-    "prepared_letter",
     "render_letter_docx",
     "render_letter_pdf",
 ]

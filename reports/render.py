@@ -278,7 +278,8 @@ _PREPARED_MAX = 8
 
 
 def prepare_final(source: pdf.PdfSource) -> None:
-    """Print a submitted book composed under the submission's lock — now, with none held."""
+    """Print a submitted document (the book, its covering letter) composed under the
+    submission's lock — now, with none held."""
     rendered = pdf.print_source(source)
     with _prepared_guard:
         _prepared[source.key] = rendered

@@ -19,7 +19,7 @@ from workflow.models import DistrictSubmission
 
 from . import render, selectors
 from .book import book_build
-from .letter import letter_build, letter_source, prepare_letter, prepared_letter, render_letter_docx
+from .letter import letter_build, letter_source, render_letter_docx
 from .models import BookSettings, CoveringLetter, ReportBook, SubmissionReceipt
 from .pdf import compose
 
@@ -125,9 +125,9 @@ def covering_letter_store(*, submission: DistrictSubmission, acting_user: Any) -
         letter = letter_build(submission=submission)
         source = letter_source(letter)
         docx = render_letter_docx(letter)
-    rendered = prepared_letter(source.key)
+    rendered = render.take_prepared(source.key)  # as the book's (one store of prints, by key)
     if rendered is None:
-        raise events.DocumentNotReady(functools.partial(prepare_letter, source))
+        raise events.DocumentNotReady(functools.partial(render.prepare_final, source))
     digest = hashlib.sha256(rendered.content).hexdigest()
     stem = "%(district)s-%(edition)s-v%(version)s-letter-%(sha)s" % {
         "district": submission.district_id,

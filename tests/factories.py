@@ -231,3 +231,26 @@ def image_upload(
 
     content_type = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}[fmt]
     return SimpleUploadedFile(name, image_bytes(fmt, colour), content_type=content_type)
+
+
+def project_form(**overrides: Any) -> dict[str, Any]:
+    """A project form as the selection page posts it (Thai dates, one budget line), valid."""
+    data: dict[str, Any] = {
+        "title": "ตลาดชุมชน",
+        "dimension": "economy",
+        "subdistricts": ["500101"],
+        "target_villages": "4",
+        "target_households": "150",
+        "start_date": "01/12/2569",
+        "end_date": "28/02/2570",
+        "primary_objective": "development",
+        "line-0-description": "วัสดุจัดตลาด",
+        "line-0-category": "activity_materials",
+        "line-0-amount": "30000",
+        "do_fits_district_plan": "on",
+        "do_feasible": "on",
+        "do_area_ready": "on",
+        "do_permitted": "on",
+    }
+    data.update(overrides)
+    return data

@@ -44,31 +44,9 @@ def rule_failure(code: str, **params: str) -> str:
         return RuleResult(code, False, params).message()
 
 
-def project_post(**overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "title": "ตลาดชุมชน",
-        "dimension": "economy",
-        "subdistricts": ["500101"],
-        "target_villages": "4",
-        "target_households": "150",
-        "start_date": "01/12/2569",
-        "end_date": "28/02/2570",
-        "primary_objective": "development",
-        "line-0-description": "วัสดุจัดตลาด",
-        "line-0-category": "activity_materials",
-        "line-0-amount": "30000",
-        "do_fits_district_plan": "on",
-        "do_feasible": "on",
-        "do_area_ready": "on",
-        "do_permitted": "on",
-    }
-    data.update(overrides)
-    return data
-
-
 def test_a_bad_date_no_longer_hides_the_other_fields_errors(w: SimpleNamespace) -> None:
     client = browser(w.officer)
-    everything_wrong = project_post(
+    everything_wrong = f.project_form(
         title="",
         start_date="2027-01-15",  # ISO in the Thai UI
         end_date="30/09/2570",  # after the deadline of 31 Aug 2570
@@ -93,7 +71,7 @@ def test_a_bad_date_no_longer_hides_the_other_fields_errors(w: SimpleNamespace) 
     assert rule_failure("dates_invalid") not in response.content.decode()
 
     # Everything corrected in the second round: saved.
-    fixed = client.post(f"/select/{w.entry.pk}/", project_post())
+    fixed = client.post(f"/select/{w.entry.pk}/", f.project_form())
     assert fixed.status_code == 302 and Project.objects.count() == 1
 
 
@@ -101,7 +79,7 @@ def test_the_edit_page_reports_every_error_in_one_round_too(w: SimpleNamespace) 
     project = f.make_project(w.officer, w.entry)
     response = browser(w.officer).post(
         f"/projects/{project.pk}/edit/",
-        project_post(end_date="31/12/2027", dimension="", target_households="0"),
+        f.project_form(end_date="31/12/2027", dimension="", target_households="0"),
     )
     assert response.status_code == 422
     errors = errors_on(response.content.decode())
@@ -111,7 +89,7 @@ def test_the_edit_page_reports_every_error_in_one_round_too(w: SimpleNamespace) 
 
 
 def test_a_valid_form_with_rule_failures_is_still_answered_by_the_service(w: SimpleNamespace) -> None:
-    response = browser(w.officer).post(f"/select/{w.entry.pk}/", project_post(end_date="30/09/2570"))
+    response = browser(w.officer).post(f"/select/{w.entry.pk}/", f.project_form(end_date="30/09/2570"))
     assert response.status_code == 422
     errors = errors_on(response.content.decode())
     assert rule_failure("deadline_exceeded", deadline="2027-08-31") in errors["id_end_date_error"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import re
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 from django import forms
@@ -94,28 +93,6 @@ def test_the_field_puts_the_error_beside_itself_and_shows_be_in_thai() -> None:
 # --- On a page -----------------------------------------------------------------------------------
 
 
-def _project_post(**overrides: str) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "title": "ตลาดชุมชน",
-        "dimension": "economy",
-        "subdistricts": ["500101"],
-        "target_villages": "4",
-        "target_households": "150",
-        "start_date": "01/12/2569",
-        "end_date": "28/02/2570",
-        "primary_objective": "development",
-        "line-0-description": "วัสดุจัดตลาด",
-        "line-0-category": "activity_materials",
-        "line-0-amount": "30000",
-        "do_fits_district_plan": "on",
-        "do_feasible": "on",
-        "do_area_ready": "on",
-        "do_permitted": "on",
-    }
-    data.update(overrides)
-    return data
-
-
 def _error(body: str, element_id: str) -> str:
     match = re.search(rf'id="{re.escape(element_id)}"[^>]*>(.*?)</', body, re.S)
     return match.group(1) if match else ""
@@ -126,7 +103,7 @@ def test_a_be_year_in_iso_form_is_a_format_error_not_past_the_deadline(world: Si
     f.active_edition(deadline=datetime.date(2027, 8, 31))
     client = Client(HTTP_ACCEPT_LANGUAGE="th")
     client.force_login(world.officer)
-    response = client.post(f"/select/{world.entry.pk}/", _project_post(end_date="2570-07-31"))
+    response = client.post(f"/select/{world.entry.pk}/", f.project_form(end_date="2570-07-31"))
     body = response.content.decode()
     assert response.status_code == 422
     with translation.override("th"):
@@ -136,7 +113,7 @@ def test_a_be_year_in_iso_form_is_a_format_error_not_past_the_deadline(world: Si
     assert past_deadline not in body  # never read as CE 2570, past the deadline
     assert Project.objects.count() == 0
 
-    saved = client.post(f"/select/{world.entry.pk}/", _project_post(end_date="31/07/2570"))
+    saved = client.post(f"/select/{world.entry.pk}/", f.project_form(end_date="31/07/2570"))
     assert saved.status_code == 302
     assert Project.objects.get().end_date == datetime.date(2027, 7, 31)  # CE in the database
 
@@ -146,12 +123,12 @@ def test_an_iso_date_is_refused_in_thai_and_accepted_in_english(world: SimpleNam
     f.active_edition(deadline=datetime.date(2027, 8, 31))
     thai = Client(HTTP_ACCEPT_LANGUAGE="th")
     thai.force_login(world.officer)
-    refused = thai.post(f"/select/{world.entry.pk}/", _project_post(start_date="2027-01-15"))
+    refused = thai.post(f"/select/{world.entry.pk}/", f.project_form(start_date="2027-01-15"))
     assert refused.status_code == 422 and Project.objects.count() == 0
     english = Client(HTTP_ACCEPT_LANGUAGE="en")
     english.force_login(world.officer)
     saved = english.post(
-        f"/select/{world.entry.pk}/", _project_post(start_date="2027-01-15", end_date="28/02/2027")
+        f"/select/{world.entry.pk}/", f.project_form(start_date="2027-01-15", end_date="28/02/2027")
     )
     assert saved.status_code == 302
     project = Project.objects.get()
