@@ -75,6 +75,13 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 # Signs the audit checkpoints (workflow/checkpoints.py); derived from SECRET_KEY when unset.
 AUDIT_CHECKPOINT_KEY = os.environ.get("AUDIT_CHECKPOINT_KEY", "")
+# Keys of the audit trail's hashes (HMAC-SHA256; workflow/audit.py): "id:secret" pairs, comma
+# separated, the first the one new events are hashed with; keep the older ones listed to verify
+# the events they hashed (rotation: README.md, "The audit trail"). Unset: a key derived from SECRET_KEY (id "sk").
+AUDIT_HASH_KEYS = os.environ.get("AUDIT_HASH_KEYS", "")
+# Accept events hashed with plain SHA-256 before keyed hashes (an upgraded installation only):
+# such events still verify, but only before the first keyed event of their chain.
+AUDIT_HASH_ALLOW_UNKEYED = env_bool("AUDIT_HASH_ALLOW_UNKEYED", default=False)
 # Who receives the daily checkpoint (default: the active edition's central address).
 AUDIT_CHECKPOINT_EMAIL = os.environ.get("AUDIT_CHECKPOINT_EMAIL", "")
 

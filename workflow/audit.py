@@ -1,16 +1,22 @@
 """Appending audit events and verifying their per-district hash chains.
 
 Every event is chained to the previous event of the same chain (a district's code, or
-``TH`` for events that belong to no district) by a SHA-256 over canonical JSON. Appending
-locks only the chain's head row, so districts never wait for each other.
+``TH`` for events that belong to no district) by an HMAC-SHA256 over canonical JSON, keyed
+with a secret that lives outside the database (``AUDIT_HASH_KEYS``, or one derived from
+``SECRET_KEY``): a database writer who edits an event and recomputes every later hash
+cannot make them verify. Each event names the key it was hashed with (``hash_key``), so keys
+rotate without rewriting anything. Appending locks only the chain's head row, so districts
+never wait for each other.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import gc
 import hashlib
+import hmac
 import itertools
 import json
 import multiprocessing
@@ -28,6 +34,7 @@ from json.scanner import c_make_scanner  # type: ignore[attr-defined]
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -85,8 +92,56 @@ def canonical(event: AuditEvent) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+# --- The keys -------------------------------------------------------------------------------------
+
+DERIVED_KEY_ID = "sk"  # the key derived from SECRET_KEY, used when AUDIT_HASH_KEYS is unset
+UNKNOWN_KEY = "!unknown key"  # the "hash" of an event whose key this server does not hold
+UNKEYED_REFUSED = "!unkeyed"  # the "hash" of an unkeyed event where the settings refuse those
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_keys(configured: str, secret: str) -> tuple[str, dict[str, bytes]]:
+    derived = hmac.new(secret.encode("utf-8"), b"rolemodel audit hash", hashlib.sha256).digest()
+    keys = {DERIVED_KEY_ID: derived}
+    current = DERIVED_KEY_ID
+    if configured.strip():
+        listed: dict[str, bytes] = {}
+        for part in configured.split(","):
+            ident, sep, value = part.strip().partition(":")
+            if not sep or not ident or not value or len(ident) > 16:
+                raise ImproperlyConfigured(
+                    'AUDIT_HASH_KEYS: expected "id:secret" pairs separated by commas (ids of at most 16 characters)'
+                )
+            listed[ident] = value.encode("utf-8")
+        current = next(iter(listed))
+        keys.update(listed)
+    return current, keys
+
+
+def hash_keys() -> tuple[str, dict[str, bytes]]:
+    """The id of the key new events are hashed with, and every key this server holds by id."""
+    return _parse_keys(str(getattr(settings, "AUDIT_HASH_KEYS", "") or ""), str(settings.SECRET_KEY))
+
+
+def _sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _digester(key_id: str | None) -> Callable[[bytes], str] | str:
+    """The function of a canonical text to the hash made with ``key_id`` (None: plain SHA-256), or
+    the marker that stands for the hash when this server cannot or may not make it."""
+    if key_id is None:
+        return _sha256_hex if getattr(settings, "AUDIT_HASH_ALLOW_UNKEYED", False) else UNKEYED_REFUSED
+    key = hash_keys()[1].get(key_id)
+    if key is None:
+        return UNKNOWN_KEY
+    return lambda data: hmac.digest(key, data, "sha256").hex()
+
+
 def compute_hash(event: AuditEvent) -> str:
-    return hashlib.sha256(canonical(event)).hexdigest()
+    """The hash of the event under the key it names (a marker when that key is not at hand)."""
+    digest = _digester(event.hash_key)
+    return digest if isinstance(digest, str) else digest(canonical(event))
 
 
 @dataclass(frozen=True)
@@ -160,6 +215,7 @@ def record(
         budget=_jsonable(budget or {}),
         payload=_jsonable(payload or {}),
         prev_hash=prev_hash or GENESIS,
+        hash_key=hash_keys()[0],
     )
     event.hash = compute_hash(event)
     sql.append_event(event, chain_key)
@@ -186,7 +242,7 @@ class Verification:
 # --- The reference path: the ORM's conversions, then ``canonical``'s writing -----------------------
 
 # What the reference path reads of each event: its key and hash, then the hashed fields in order.
-_ROW_FIELDS = ("id", "hash", *HASHED_FIELDS)
+_ROW_FIELDS = ("id", "hash", *HASHED_FIELDS, "hash_key")
 _CHAIN, _SEQ, _PREV = 2, 2 + HASHED_FIELDS.index("chain_seq"), 2 + HASHED_FIELDS.index("prev_hash")
 _CHUNK = 5000
 _JSON_FIELDS = frozenset({"rule_results", "budget", "payload"})
@@ -335,7 +391,8 @@ class _Hasher:
                 choose(kind) for choose, kind in zip(self.column, kinds, strict=True)
             )
         text = _TEMPLATE % tuple(map(operator.call, plan, values))
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        digest = _digester(row[-1])
+        return digest if isinstance(digest, str) else digest(text.encode("utf-8"))
 
 
 def _event_rows(events: QuerySet[AuditEvent]) -> tuple[Iterator[tuple[Any, ...]], _Hasher]:
@@ -375,9 +432,9 @@ def _reference_hash_rows(events: QuerySet[AuditEvent]) -> Iterator[tuple[int, st
 # before 1000, a time with an offset ...) is "odd", and its whole chain is verified again by the
 # reference path above, so the result is the reference's whatever is stored.
 
-_RAW_FIELDS = ("id", "hash", *_SORTED)  # then the hashed fields in ``_TEMPLATE``'s order
+_RAW_FIELDS = ("id", "hash", *_SORTED, "hash_key")  # the hashed fields in ``_TEMPLATE``'s order
 _RAW = {name: position for position, name in enumerate(_RAW_FIELDS)}
-_R_CHAIN, _R_SEQ, _R_PREV = _RAW["chain"], _RAW["chain_seq"], _RAW["prev_hash"]
+_R_CHAIN, _R_SEQ, _R_PREV, _R_KEY = _RAW["chain"], _RAW["chain_seq"], _RAW["prev_hash"], _RAW["hash_key"]
 _NULLABLE = frozenset({"acting_for_id", "actor_id", "district_id", "project_id", "province_id"})
 # The characters ``encode_basestring`` escapes (json's ensure_ascii=False: '"', '\' and
 # U+0000-U+001F): a str without any of them is written as '"' + str + '"'. In UTF-8 they are
@@ -561,20 +618,39 @@ def _texts(plan: _Plan, rows: list[Sequence[Any]]) -> list[Any]:
         return [text for row in rows for text in _texts(plan, [row])]
 
 
-def _hash_texts(texts: list[Any]) -> list[str | None]:
-    """The SHA-256 (hex) of each text's UTF-8; None for None or a text UTF-8 cannot encode."""
-    if None not in texts:
+def _batch_digester(key_id: str | None) -> Callable[[list[bytes]], list[str | None]] | str:
+    """``_digester`` for many texts at once (C functions mapped over them)."""
+    digest = _digester(key_id)
+    if isinstance(digest, str):
+        return digest
+    if digest is _sha256_hex:
+        return lambda data: list(map(_HEXDIGEST, map(hashlib.sha256, data)))
+    mac = partial(hmac.digest, hash_keys()[1][key_id or ""], digest="sha256")
+    return lambda data: list(map(bytes.hex, map(mac, data)))
+
+
+def _hash_texts(texts: list[Any], key_ids: list[Any]) -> list[str | None]:
+    """The hash (hex) of each text's UTF-8 under its event's key (``key_ids``, as read: str,
+    UTF-8 bytes or None); None for a None text or a text UTF-8 cannot encode."""
+    distinct = set(key_ids)
+    if len(distinct) == 1 and None not in texts:
+        (key_id,) = distinct
+        batch = _batch_digester(key_id.decode() if type(key_id) is bytes else key_id)
+        if isinstance(batch, str):
+            return [batch] * len(texts)
         try:
-            if type(texts[0]) is bytes:
-                return list(map(_HEXDIGEST, map(hashlib.sha256, texts)))
-            return list(map(_HEXDIGEST, map(hashlib.sha256, map(str.encode, texts))))
-        except (UnicodeEncodeError, TypeError):
+            return batch(texts if type(texts[0]) is bytes else list(map(str.encode, texts)))
+        except (UnicodeEncodeError, TypeError, AttributeError):
             pass
     hashes: list[str | None] = []
-    for text in texts:
+    for text, key_id in zip(texts, key_ids, strict=True):
         try:
             data = text.encode() if type(text) is str else text
-            hashes.append(hashlib.sha256(data).hexdigest() if data is not None else None)
+            if data is None:
+                hashes.append(None)
+                continue
+            digest = _digester(key_id.decode() if type(key_id) is bytes else key_id)
+            hashes.append(digest if isinstance(digest, str) else digest(data))
         except (UnicodeEncodeError, TypeError):
             hashes.append(None)  # odd: the reference path meets the same error, where it does
     return hashes
@@ -754,18 +830,20 @@ class _Raw:
         distinct = set(plans)
         if len(distinct) == 1:
             plan = plans[0]
-            return _hash_texts(_texts(plan, rows)) if plan is not None else [None] * len(rows)
+            keys = list(map(operator.itemgetter(_R_KEY), rows))
+            return _hash_texts(_texts(plan, rows), keys) if plan is not None else [None] * len(rows)
         hashes: list[str | None] = [None] * len(rows)
         for plan in distinct:
             if plan is not None:
                 indices = _where(plans, operator.is_, plan)
-                texts = _texts(plan, list(map(rows.__getitem__, indices)))
-                for index, value in zip(indices, _hash_texts(texts), strict=True):
+                chosen = list(map(rows.__getitem__, indices))
+                keys = list(map(operator.itemgetter(_R_KEY), chosen))
+                for index, value in zip(indices, _hash_texts(_texts(plan, chosen), keys), strict=True):
                     hashes[index] = value
         return hashes
 
     def items(self, where: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
-        """(chain, id, seq, prev_hash, stored hash, recomputed hash or None) of each event."""
+        """(chain, id, seq, prev_hash, stored hash, recomputed hash or None, keyed) of each event."""
         get = operator.itemgetter
         for rows in self.chunks(where, params):
             if self.binary:
@@ -776,7 +854,8 @@ class _Raw:
             else:
                 chains, ids, seqs = map(get(_R_CHAIN), rows), map(get(0), rows), map(get(_R_SEQ), rows)
                 prevs, stored = map(get(_R_PREV), rows), map(get(1), rows)
-            yield from zip(chains, ids, seqs, prevs, stored, self.hashes(rows), strict=True)
+            keyed = map(operator.is_not, map(get(_R_KEY), rows), itertools.repeat(None))
+            yield from zip(chains, ids, seqs, prevs, stored, self.hashes(rows), keyed, strict=True)
 
 
 def _copy_unescape(field: bytes) -> bytes:
@@ -796,7 +875,7 @@ def hash_rows(events: QuerySet[AuditEvent]) -> Iterator[tuple[int, str, str]]:
     odd = []
     with _no_cycle_collection():
         items = list(raw.items(f"{table}.{connection.ops.quote_name('id')} IN ({ids})", params))
-    for _, event_id, _, _, stored, fresh in items:
+    for _, event_id, _, _, stored, fresh, _ in items:
         if fresh is None:
             odd.append(event_id)
         else:
@@ -831,6 +910,16 @@ class _Odd:
 
 
 _ODD = _Odd()
+UNKEYED_AFTER_KEYED = "hashed without a key after keyed events"
+
+
+def _mismatch(fresh: str) -> str:
+    """Why an event's stored hash is not the one recomputed (``fresh``, or a marker)."""
+    if fresh == UNKNOWN_KEY:
+        return "hashed with a key this server does not hold (AUDIT_HASH_KEYS)"
+    if fresh == UNKEYED_REFUSED:
+        return "hashed without a key (AUDIT_HASH_ALLOW_UNKEYED is off)"
+    return "content does not match its hash"
 
 
 def _first_break_of_items(
@@ -841,7 +930,8 @@ def _first_break_of_items(
     expected_prev = GENESIS
     expected_seq = 1
     last_id = last_hash = None
-    for _, event_id, seq, prev_hash, event_hash, fresh in items:
+    keyed_before = False
+    for _, event_id, seq, prev_hash, event_hash, fresh, keyed in items:
         if seq != expected_seq:
             return Break(event_id, key, seq, f"sequence gap: expected {expected_seq}")
         if prev_hash != expected_prev:
@@ -849,7 +939,10 @@ def _first_break_of_items(
         if fresh is None:
             return _ODD
         if fresh != event_hash:
-            return Break(event_id, key, seq, "content does not match its hash")
+            return Break(event_id, key, seq, _mismatch(fresh))
+        if keyed_before and not keyed:
+            return Break(event_id, key, seq, UNKEYED_AFTER_KEYED)
+        keyed_before = keyed
         expected_prev = last_hash = event_hash
         last_id = event_id
         expected_seq += 1
@@ -875,14 +968,20 @@ def _check_rows(
     expected_prev = GENESIS
     expected_seq = 1
     last: Sequence[Any] | None = None
+    keyed_before = False
     for row in rows:
         event_id, event_hash, seq = row[0], row[1], row[_SEQ]
         if seq != expected_seq:
             return Break(event_id, key, seq, f"sequence gap: expected {expected_seq}")
         if row[_PREV] != expected_prev:
             return Break(event_id, key, seq, "previous hash does not match")
-        if hasher(row) != event_hash:
-            return Break(event_id, key, seq, "content does not match its hash")
+        fresh = hasher(row)
+        if fresh != event_hash:
+            return Break(event_id, key, seq, _mismatch(fresh))
+        keyed = row[-1] is not None
+        if keyed_before and not keyed:
+            return Break(event_id, key, seq, UNKEYED_AFTER_KEYED)
+        keyed_before = keyed
         expected_prev = event_hash
         expected_seq += 1
         last = row

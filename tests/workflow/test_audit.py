@@ -597,7 +597,7 @@ def test_the_fast_path_refuses_no_service_written_type(trail):
     """The checks of the fast path see the types the drivers give for what the services write."""
     raw = audit._Raw.of(connection)
     assert raw is not None
-    for _, _, _, _, stored, fresh in raw.items("1 = 1", []):
+    for _, _, _, _, stored, fresh, _ in raw.items("1 = 1", []):
         assert fresh == stored
 
 

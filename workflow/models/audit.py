@@ -54,6 +54,9 @@ class AuditEvent(models.Model):
     payload = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # The id of the key whose HMAC-SHA256 ``hash`` is (``AUDIT_HASH_KEYS``); NULL for an event
+    # hashed with plain SHA-256 before keyed hashes (accepted only where the settings allow it).
+    hash_key = models.CharField(max_length=16, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["id"]
