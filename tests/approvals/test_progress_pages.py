@@ -233,4 +233,4 @@ def test_the_history_shows_the_new_actions_with_their_labels(running):
     assert audit.status_code == 200
     page = audit.content.decode()
     assert "Progress update posted" in page and "Supervision note added" in page
-    assert "percent_done:</span> 25" in page and "เริ่มงาน" in page
+    assert "Percent done:</span> 25%" in page and "เริ่มงาน" in page

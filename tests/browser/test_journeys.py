@@ -12,6 +12,7 @@ from tests import factories as f
 from tests.browser.conftest import login
 from workflow.models import AuditEvent, Project, State
 from workflow.services import projects as svc
+from workflow.web import audit as audit_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -162,7 +163,8 @@ def test_auditor_filters_history_and_downloads_the_matching_csv(page, world):
     with page.expect_download() as download_info:
         page.locator("a[href^='/audit/export.csv']").click()
     content = download_info.value.path().read_bytes().decode("utf-8-sig")
-    rows = list(csv.DictReader(io.StringIO(content)))
+    _, *cells = list(csv.reader(io.StringIO(content)))  # the header row is in Thai
+    rows = [dict(zip(audit_pages.EXPORT_COLUMNS, row, strict=True)) for row in cells]
     expected = AuditEvent.objects.filter(district_id="5001", actor_username="chief")
     assert sorted(int(r["sequence"]) for r in rows) == sorted(expected.values_list("id", flat=True))
     assert {r["action"] for r in rows} == {"approve", "return"}

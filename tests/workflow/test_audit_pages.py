@@ -17,6 +17,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from tests import factories as f
@@ -281,19 +282,28 @@ def test_late_events_carry_a_badge(world, monkeypatch):
 # --- Exports --------------------------------------------------------------------------------------
 
 
+def headers_as_shown(response: Any) -> list[str]:
+    """The export's header row in the language the response was made in."""
+    with translation.override(response["Content-Language"]):
+        return audit_pages.export_headers()
+
+
 def csv_rows(response: Any) -> list[dict[str, str]]:
+    """The rows by column key (the headers are in the reader's language: checked here)."""
     body = b"".join(response.streaming_content)
     assert body.startswith(b"\xef\xbb\xbf"), "UTF-8 byte-order mark for Excel"
     text = body.decode("utf-8-sig")
-    return list(csv.DictReader(io.StringIO(text)))
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    assert header == headers_as_shown(response)
+    return [dict(zip(audit_pages.EXPORT_COLUMNS, row, strict=True)) for row in rows]
 
 
 def xlsx_rows(response: Any) -> list[dict[str, Any]]:
     body = b"".join(response.streaming_content)
     sheet = load_workbook(io.BytesIO(body), read_only=True).active
     rows = list(sheet.iter_rows(values_only=True))
-    header = [str(h) for h in rows[0]]
-    return [dict(zip(header, row, strict=True)) for row in rows[1:]]
+    assert [str(h) for h in rows[0]] == headers_as_shown(response)
+    return [dict(zip(audit_pages.EXPORT_COLUMNS, row, strict=True)) for row in rows[1:]]
 
 
 def test_csv_export_holds_exactly_the_filtered_events(trail):
@@ -320,8 +330,8 @@ def test_csv_export_holds_exactly_the_filtered_events(trail):
     assert approval["late"] == "false"
     assert (approval["hash"], approval["prev_hash"]) == (event.hash, event.prev_hash)
     assert (approval["chain"], approval["chain_seq"]) == ("5001", str(event.chain_seq))
-    assert approval["time"].endswith("+07:00")
-    assert datetime.datetime.fromisoformat(approval["time"]) == event.created_at
+    assert approval["time_utc"].endswith("+00:00")
+    assert datetime.datetime.fromisoformat(approval["time_utc"]) == event.created_at
     # A comment that a spreadsheet would run as a formula is defused in the CSV.
     assert comment["comment"].startswith("'=HYPERLINK(")
 
@@ -347,7 +357,7 @@ def test_xlsx_export_holds_exactly_the_filtered_events(trail):
     first = rows[0]
     assert first["actor"] == "officer" and first["to"] == "selected" and first["late"] is False
     assert first["hash"] == expected[0].hash
-    assert str(first["time"]).endswith("+07:00")
+    assert datetime.datetime.fromisoformat(str(first["time_utc"])) == expected[0].created_at
 
 
 def test_xlsx_keeps_a_formula_like_comment_as_text(trail):

@@ -33,15 +33,25 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from workflow import access, audit, selectors
-from workflow.audit_actions import AuditAction
+from workflow.audit_actions import (
+    FileIndex,
+    file_index,
+    format_datetime,
+    object_label,
+    object_type_label,
+    payload_details,
+    role_label,
+    state_label,
+)
 from workflow.errors import Forbidden, NotFound
 from workflow.models import AuditEvent
 from workflow.rules import RULES
@@ -58,31 +68,43 @@ EVENTS_PER_PAGE = 50
 CHAINS_PER_PAGE = 100
 # An export larger than this is refused with a message asking for narrower filters.
 EXPORT_MAX_ROWS = 100_000
+EXPORT_BATCH = 2000  # events read (and their files looked up) at a time while an export is written
 SESSION_CHECKS = "audit_chain_checks"
 
-EXPORT_COLUMNS = (
-    "sequence",
-    "time",
-    "actor",
-    "acting_for",
-    "role",
-    "area",
-    "action",
-    "action_label",
-    "object_type",
-    "object_id",
-    "district",
-    "province",
-    "project",
-    "from",
-    "to",
-    "comment",
-    "late",
-    "hash",
-    "prev_hash",
-    "chain",
-    "chain_seq",
-)
+# The export's columns: a key (what ``export_row`` fills it with) and its header, in the user's
+# language. Next to each code its label; the time as people read it (BE in Thai) and, for
+# machines, in ISO 8601 UTC in its own column.
+EXPORT_HEADERS: dict[str, Any] = {
+    "sequence": gettext_lazy("Event number"),
+    "time": gettext_lazy("Time"),
+    "time_utc": gettext_lazy("Time (ISO 8601, UTC)"),
+    "actor": gettext_lazy("Actor"),
+    "acting_for": gettext_lazy("Acting for"),
+    "role": gettext_lazy("Role (code)"),
+    "role_label": gettext_lazy("Role"),
+    "area": gettext_lazy("Area"),
+    "action": gettext_lazy("Action (code)"),
+    "action_label": gettext_lazy("Action"),
+    "object_type": gettext_lazy("Object type (code)"),
+    "object_type_label": gettext_lazy("Object type"),
+    "object_id": gettext_lazy("Object number"),
+    "object_label": gettext_lazy("Object"),
+    "district": gettext_lazy("District code"),
+    "province": gettext_lazy("Province code"),
+    "project": gettext_lazy("Project number"),
+    "from": gettext_lazy("State before (code)"),
+    "from_label": gettext_lazy("State before"),
+    "to": gettext_lazy("State after (code)"),
+    "to_label": gettext_lazy("State after"),
+    "comment": gettext_lazy("Comment"),
+    "late": gettext_lazy("Late"),
+    "details": gettext_lazy("Details"),
+    "hash": gettext_lazy("Hash (SHA-256)"),
+    "prev_hash": gettext_lazy("Previous event's hash"),
+    "chain": gettext_lazy("Chain"),
+    "chain_seq": gettext_lazy("Sequence in the chain"),
+}
+EXPORT_COLUMNS = tuple(EXPORT_HEADERS)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A CSV cell starting with one of these is a formula to a spreadsheet (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -126,6 +148,7 @@ def audit_search(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     for event in page:
         event.action_text = action_label(event.action)  # type: ignore[attr-defined]
+        event.object_text = object_label(event)  # type: ignore[attr-defined]
     query = _query_without_page(request)
     return render(
         request,
@@ -167,33 +190,97 @@ def _export_events(request: HttpRequest) -> QuerySet[AuditEvent] | HttpResponse:
     return events.filter(id__lte=totals["last"] or 0).select_related(None).order_by("id")
 
 
-def export_labels() -> dict[str, str]:
-    """Every action's label in the active language, taken while the request is served (a
-    streamed file is written after the view has returned)."""
-    return {code: str(label) for code, label in AuditAction.choices}
+def export_headers() -> list[str]:
+    """The export's header row in the active language."""
+    return [str(header) for header in EXPORT_HEADERS.values()]
 
 
-def export_row(event: AuditEvent, labels: dict[str, str] | None = None) -> list[Any]:
-    """One event as the export's columns: codes, and next to the action's code its label
-    (``labels``, or the active language's); the time in ISO 8601, +07:00."""
+class ExportLabels:
+    """The labels an export writes next to the codes, in the language of the request that asked
+    for it (a streamed file is written after the view has returned); each code's label is looked
+    up once per file."""
+
+    def __init__(self, language: str | None = None, user: Any = None) -> None:
+        self.language = language or translation.get_language() or "th"
+        self.user = user
+        self._cache: dict[tuple[str, str], str] = {}
+
+    def label(self, kind: str, code: str) -> str:
+        if not code:
+            return ""
+        key = (kind, code)
+        if key not in self._cache:
+            look_up = {
+                "action": action_label,
+                "state": state_label,
+                "role": role_label,
+                "object_type": object_type_label,
+            }[kind]
+            self._cache[key] = look_up(code)
+        return self._cache[key]
+
+    def row(self, event: AuditEvent, files: FileIndex | None = None) -> list[Any]:
+        with translation.override(self.language):
+            return export_row(event, self, files)
+
+    def rows(self, events: QuerySet[AuditEvent]) -> Iterator[list[Any]]:
+        """Every event's row; the files a batch of events refers to are read once per batch
+        (their captions in the details column), never once per event."""
+        batch: list[AuditEvent] = []
+        for event in events.iterator(chunk_size=EXPORT_BATCH):
+            batch.append(event)
+            if len(batch) == EXPORT_BATCH:
+                yield from self._batch(batch)
+                batch = []
+        yield from self._batch(batch)
+
+    def _batch(self, batch: list[AuditEvent]) -> Iterator[list[Any]]:
+        files = file_index(batch, self.user) if batch and self.user is not None else None
+        for event in batch:
+            yield self.row(event, files)
+
+
+def _details_text(event: AuditEvent, files: FileIndex | None = None) -> str:
+    """The event's payload, one labelled line per entry (files by their captions)."""
+    lines = []
+    for detail in payload_details(event, files):
+        named = ", ".join(ref.label for ref in detail.files)
+        text = f"{named} ({detail.text})" if named and detail.text else named or detail.text
+        lines.append(f"{detail.label}: {text}")
+    return "\n".join(lines)
+
+
+def export_row(
+    event: AuditEvent, labels: ExportLabels | None = None, files: FileIndex | None = None
+) -> list[Any]:
+    """One event as the export's columns (``EXPORT_HEADERS``' order): each code with its label
+    next to it, the time as people read it and in ISO 8601 UTC, the details labelled."""
+    labels = labels or ExportLabels()
     return [
         event.pk,
-        timezone.localtime(event.created_at).isoformat(),
+        format_datetime(event.created_at),
+        event.created_at.astimezone(datetime.UTC).isoformat(),
         event.actor_username,
         event.acting_for_username,
         event.role,
+        labels.label("role", event.role),
         event.area_code,
         event.action,
-        labels.get(event.action, event.action) if labels is not None else action_label(event.action),
+        labels.label("action", event.action),
         event.object_type,
+        labels.label("object_type", event.object_type),
         event.object_id,
+        object_label(event, files),
         event.district_id or "",
         event.province_id or "",
         event.project_id or "",
         event.from_state,
+        labels.label("state", event.from_state),
         event.to_state,
+        labels.label("state", event.to_state),
         event.comment,
         event.is_late,
+        _details_text(event, files),
         event.hash,
         event.prev_hash,
         event.chain,
@@ -220,12 +307,12 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def _csv_lines(events: QuerySet[AuditEvent], labels: dict[str, str]) -> Iterator[str]:
+def _csv_lines(events: QuerySet[AuditEvent], labels: ExportLabels, headers: list[str]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     # The byte-order mark lets Excel read the file as UTF-8 (Thai text).
-    yield "\ufeff" + writer.writerow(EXPORT_COLUMNS)
-    for event in events.iterator(chunk_size=2000):
-        yield writer.writerow([_csv_cell(value) for value in export_row(event, labels)])
+    yield "\ufeff" + writer.writerow(headers)
+    for row in labels.rows(events):
+        yield writer.writerow([_csv_cell(value) for value in row])
 
 
 @login_required
@@ -235,7 +322,8 @@ def audit_export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpRespon
     if isinstance(events, HttpResponse):
         return events
     response = StreamingHttpResponse(
-        _csv_lines(events, export_labels()), content_type="text/csv; charset=utf-8"
+        _csv_lines(events, ExportLabels(user=request.user), export_headers()),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{_export_name("csv")}"'
     return response
@@ -257,10 +345,9 @@ def audit_export_xlsx(request: HttpRequest) -> HttpResponse | FileResponse:
         return events
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title="audit")
-    sheet.append(list(EXPORT_COLUMNS))
-    labels = export_labels()
-    for event in events.iterator(chunk_size=2000):
-        sheet.append([_xlsx_cell(sheet, value) for value in export_row(event, labels)])
+    sheet.append(export_headers())
+    for row in ExportLabels(user=request.user).rows(events):
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
     # Written to a temporary file (on disk, not in memory) and streamed from there.
     output = tempfile.TemporaryFile()  # FileResponse closes (and so removes) it
     workbook.save(output)
@@ -278,7 +365,7 @@ def _amount(value: Any) -> Decimal | None:
         return None
 
 
-def _timeline_entry(event: AuditEvent) -> dict[str, Any]:
+def _timeline_entry(event: AuditEvent, files: FileIndex) -> dict[str, Any]:
     rules = []
     for result in event.rule_results or []:
         code = str(result.get("code", ""))
@@ -290,12 +377,13 @@ def _timeline_entry(event: AuditEvent) -> dict[str, Any]:
     return {
         "event": event,
         "action_text": action_label(event.action),
+        "object_text": object_label(event, files),
         "rules": rules,
         "failed": sum(1 for r in rules if not r["passed"]),
         "budget": {key: _amount(budget.get(key)) for key in ("cap", "committed", "remaining")}
         if budget
         else None,
-        "payload": sorted((event.payload or {}).items()),
+        "details": payload_details(event, files),
     }
 
 
@@ -306,10 +394,13 @@ def audit_project(request: HttpRequest, pk: int) -> HttpResponse:
         return _forbidden(request)
     try:
         project = selectors.project_get_visible(request.user, pk)
-        events = selectors.project_history(request.user, pk).order_by("id")
+        events = list(selectors.project_history(request.user, pk).order_by("id"))
     except NotFound:
         raise Http404 from None
-    entries = [_timeline_entry(event) for event in events]
+    for event in events:
+        event.project = project  # named by its title, with no statement more
+    files = file_index(events, request.user)
+    entries = [_timeline_entry(event, files) for event in events]
     return render(request, "workflow/audit_project.html", {"project": project, "entries": entries})
 
 
