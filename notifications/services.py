@@ -147,6 +147,38 @@ def notification_mark_all_read(*, acting_user: Any) -> int:
     return marked
 
 
+@dataclass(frozen=True)
+class ProjectRead:
+    """What opening a project did to its viewer's notices: how many it marked read and, when it
+    marked any, the viewer's unread count after it (the page's header shows that number)."""
+
+    marked: int
+    unread_count: int | None = None
+
+
+@transaction.atomic(savepoint=False)  # one UPDATE: inside a caller's transaction it needs no savepoint
+def notification_mark_read_for_project(*, project: Project | int, acting_user: Any) -> ProjectRead:
+    """The viewer opened ``project``: their unread notices about it are read now.
+
+    One UPDATE of the viewer's own rows (nobody else's notices change); reading is not a change of
+    the service's facts, so no audit event. When it marked any, the viewer's other tabs are told
+    (after commit) with the unread count, which is read here once and returned for the page.
+    The caller has checked that the viewer may see the project.
+    """
+    project_id = project if isinstance(project, int) else int(project.pk)
+    marked = Notification.objects.filter(
+        recipient_id=acting_user.pk, project_id=project_id, read_at__isnull=True
+    ).update(read_at=timezone.now())
+    if not marked:
+        return ProjectRead(marked=0)
+    unread = selectors.unread_count(acting_user)
+    transaction.on_commit(
+        partial(push.push_read, user_id=acting_user.pk, ids=[], all_read=False, unread_count=unread),
+        robust=True,
+    )
+    return ProjectRead(marked=marked, unread_count=unread)
+
+
 @transaction.atomic
 def preference_set(*, acting_user: Any, email_mode: str) -> NotificationPreference:
     """How the user wants e-mail: immediately, in a daily digest, or not at all."""

@@ -34,7 +34,7 @@ ALERT = "#B42318"  # text only: the page's "bad" colour, 6:1 on white
 WIDTH = 760
 # The label column fits the longest label, between these widths (px).
 LABEL_MIN_WIDTH = 110
-LABEL_MAX_WIDTH = 300
+LABEL_MAX_WIDTH = 420
 # Average advance of one visible character at FONT_SIZE (Thai and Latin), for sizing only.
 CHAR_WIDTH = 7.2
 NOTE_WIDTH = 130

@@ -296,6 +296,20 @@ def action_roles() -> dict[str, dict[str, str]]:
     return roles
 
 
+def state_label(state: str) -> str:
+    """The name of ``state`` in the active language, the one every page, notice, book and export
+    shows: the ``State`` choice's label (an unknown code, from old data, shows as itself).
+
+    A state's name is a participle or a noun ("Monitored", ตรวจสอบติดตามแล้ว); the step that waits
+    in a state and the transition that leaves it are named by their verbs (``Step.label``,
+    ``Transition.label``: "Monitor", ตรวจสอบติดตาม), in the guideline's own words.
+    """
+    try:
+        return str(State(state).label)
+    except ValueError:
+        return str(state)
+
+
 def step_of(state: str) -> str | None:
     """The human step a project in ``state`` waits in (``None`` for final states)."""
     return STEP_OF_STATE.get(state)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from workflow import access, selectors
+from workflow.dates import format_date
 from workflow.errors import DomainError, NotFound
 from workflow.models import District, Role
 from workflow.services.delegation import delegation_candidates, delegation_create, delegation_revoke
@@ -136,9 +137,10 @@ def delegation(request: HttpRequest) -> HttpResponse:
                 request,
                 _("%(name)s acts for you from %(start)s until %(end)s.")
                 % {
-                    "name": created.delegate.get_username(),
-                    "start": form.fields["starts_on"].prepare_value(created.starts_on),
-                    "end": form.fields["ends_on"].prepare_value(created.ends_on),
+                    "name": _official_label(created.delegate),
+                    # As the pages show dates: 6 ธ.ค. 2569 in Thai, 6 Dec 2026 in English.
+                    "start": format_date(created.starts_on),
+                    "end": format_date(created.ends_on),
                 },
             )
             return redirect("delegation")

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from notifications.services import notification_mark_read_for_project
 from workflow import access, part3, selectors, transitions
 from workflow.audit_actions import action_label
 from workflow.errors import DomainError, Forbidden, NotFound, RuleViolation
@@ -335,7 +336,13 @@ def _part3_context(project: Project) -> dict[str, Any]:
 
 @login_required
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "approvals/project_detail.html", _detail_context(request, pk))
+    context = _detail_context(request, pk)
+    # Opening the project reads the viewer's notices about it (one UPDATE). When some were
+    # marked, the header's unread count is the one the service read after it (not read twice).
+    read = notification_mark_read_for_project(project=context["project"], acting_user=request.user)
+    if read.unread_count is not None:
+        context["unread_count"] = read.unread_count
+    return render(request, "approvals/project_detail.html", context)
 
 
 def _forbidden(request: HttpRequest, project: Project | None, error: DomainError) -> HttpResponse:

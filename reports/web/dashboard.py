@@ -33,7 +33,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from workflow import flows
+from workflow import flows, transitions
 from workflow.errors import Forbidden, InvalidInput, NotFound
 from workflow.models import State
 
@@ -69,6 +69,7 @@ TEXT, INT, MONEY, PERCENT = "text", "int", "money", "percent"
 class Column:
     label: str
     kind: str = INT
+    state: str = ""  # the project state the column counts (its name: ``transitions.state_label``)
 
 
 @dataclass
@@ -135,7 +136,7 @@ def chart_table(board: Dashboard, chart: str) -> Table:
     if chart == "states":
         return _group_table(
             board,
-            [Column(str(State(s).label)) for s in STATES]
+            [Column(transitions.state_label(s), state=s) for s in STATES]
             + [Column(_("All projects")), Column(_("Role Model districts")), Column(_("Not started yet"))],
             lambda row: (
                 [row.states.get(s, 0) for s in STATES] + [row.projects, row.districts, row.not_started]
@@ -298,7 +299,7 @@ def _order(board: Dashboard, chart: str) -> str:
 
 
 def _states_chart(board: Dashboard) -> Chart:
-    series = [svg.Series(str(State(s).label), STATE_COLOURS[s]) for s in STATES]
+    series = [svg.Series(transitions.state_label(s), STATE_COLOURS[s]) for s in STATES]
     drawn, more = _drawn(board, lambda row: row.projects > 0, lambda row: (-row.projects, -row.live_projects))
     bars = [
         svg.Bar(row.area.name, [row.states.get(s, 0) for s in STATES], str(row.projects)) for row in drawn

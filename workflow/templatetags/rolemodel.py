@@ -8,10 +8,13 @@ from typing import Any
 
 from django import template
 from django.utils import timezone, translation
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from workflow import transitions
 from workflow.dates import format_date
-from workflow.models import Role, State
+from workflow.models import Role
 
 register = template.Library()
 
@@ -48,10 +51,23 @@ def baht(value: Any) -> str:
 
 @register.filter
 def state_label(value: str) -> str:
-    try:
-        return str(State(value).label)
-    except ValueError:
-        return value
+    """A project state's name (``workflow.transitions.state_label``: the one source)."""
+    return transitions.state_label(value)
+
+
+@register.simple_tag
+def state_badge(value: str, css: str = "") -> SafeString:
+    """A project state as the pages show it: its name in a badge, the code in ``data-state``."""
+    classes = f"badge {css}".strip()
+    return format_html(
+        '<span data-state="{}" class="{}">{}</span>', value, classes, transitions.state_label(value)
+    )
+
+
+@register.simple_tag
+def state_name(value: str) -> SafeString:
+    """A project state's name inside a sentence or a timeline entry (no badge), with its code."""
+    return format_html('<span data-state="{}">{}</span>', value, transitions.state_label(value))
 
 
 @register.filter
