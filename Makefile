@@ -8,7 +8,7 @@ PORT ?= 8000
 # What the browser tests and the report book need from the operating system (Debian).
 SYSTEM_PACKAGES := chromium fonts-thai-tlwg fonts-thai-tlwg-otf gettext poppler-utils
 
-.PHONY: install system-packages run test lint check serve clean bench
+.PHONY: install system-packages run test lint check serve clean bench drills
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,13 @@ test: install system-packages lint
 BENCH_ARGS ?=
 bench: install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Issue 12's failure drills (docs/reliability.md): SIGKILLed PostgreSQL backends, Redis and PostgreSQL
+# outages, backup and restore. Each uses its own PostgreSQL cluster and Redis on free ports. About 5 minutes.
+drills: install
+	$(BIN)/python -m drills.sigkill --fail-on-500
+	$(BIN)/python -m drills.outage
+	$(BIN)/python -m drills.backup_restore
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache test-artifacts

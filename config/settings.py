@@ -180,8 +180,16 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=0,
+        # A kept connection that died (the server restarted) is replaced before use, not failed on.
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that does not answer is given up on quickly (libpq's minimum, 2 s), so requests
+    # during an outage answer 503 database_unavailable (workflow/api/problems.py) instead of hanging.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = int(
+        os.environ.get("DATABASE_CONNECT_TIMEOUT", "2")
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # from DATABASE_URL
     DATABASES["default"]["OPTIONS"] = {
         # Writers queue for the lock instead of failing at once; see docs in README.
@@ -200,7 +208,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABAS
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": DATABASE_POOL_SIZE,
-        "timeout": 10,
+        # How long a request waits for a pooled connection (the pool busy, or the database down:
+        # then 503 database_unavailable). docs/reliability.md: the outage drill with a pool.
+        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
     }
 # PostgreSQL: ``workflow.sql``'s fixed statements bind on the server and are prepared after this
 # many runs on one connection (psycopg's ``prepare_threshold``; Django's own queries bind on the
@@ -356,7 +366,9 @@ REPORT_BOOK_CHROMIUM = os.environ.get("REPORT_BOOK_CHROMIUM", "chromium")
 # print (browser, renderer and network in one): about 80 MB less per print than the default
 # process model, and each print has a browser of its own anyway, so no isolation between
 # renders is lost (docs/benchmarks.md). REPORT_BOOK_CHROMIUM_ARGS=" " for Chromium's own model.
-REPORT_BOOK_CHROMIUM_ARGS = os.environ.get("REPORT_BOOK_CHROMIUM_ARGS", "--single-process --no-zygote").split()
+REPORT_BOOK_CHROMIUM_ARGS = os.environ.get(
+    "REPORT_BOOK_CHROMIUM_ARGS", "--single-process --no-zygote"
+).split()
 REPORT_BOOK_FONTS = {
     "regular": os.environ.get("REPORT_BOOK_FONT_REGULAR", _tlwg("Laksaman")),
     "bold": os.environ.get("REPORT_BOOK_FONT_BOLD", _tlwg("Laksaman-Bold")),

@@ -68,7 +68,7 @@ def project_get_visible(user: Any, pk: Any, *, for_update: bool = False) -> Proj
     principal = access.principal_for(user)
     qs = Project.objects.filter(principal.project_q())
     if for_update:
-        qs = qs.select_for_update(of=("self",))
+        qs = qs.select_for_update(of=("self",), no_key=True)
     try:
         project = qs.select_related("district__province", "edition", "created_by").get(pk=pk)
     except (Project.DoesNotExist, ValueError, TypeError):
@@ -197,7 +197,9 @@ def district_for_update(code: str) -> District:
 
     Call it inside the change's transaction, after the access check.
     """
-    return District.objects.select_for_update().select_related("province").get(code=code)
+    # NO KEY: the rows that reference the district (audit events, projects) take KEY SHARE locks
+    # for their foreign keys; a plain FOR UPDATE would make those wait, and deadlock.
+    return District.objects.select_for_update(no_key=True).select_related("province").get(code=code)
 
 
 def active_edition() -> Edition | None:

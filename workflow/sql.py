@@ -287,7 +287,7 @@ def _project_sql(vendor: str, districts: int, provinces: int, everywhere: bool, 
         f"WHERE {' AND '.join(where)}"
     )
     if lock:
-        text += f" FOR UPDATE OF {lock}"
+        text += f" FOR NO KEY UPDATE OF {lock}"
     return text
 
 

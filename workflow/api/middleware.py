@@ -4,22 +4,28 @@ Django's own limit (``DATA_UPLOAD_MAX_MEMORY_SIZE``) is met only while a form is
 answers with an HTML 400; a JSON body has none. This middleware looks at ``Content-Length``
 of every ``/api/`` request first (a body without one is bounded by the parsers), so a 50 MB
 upload is refused unread, in the client's language, with a stable code.
+
+It also answers 503 with ``Retry-After`` when a view cannot reach the database (``process_exception``):
+problem+json ``database_unavailable`` under ``/api/``, the Thai page ``503.html`` elsewhere.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.template import loader
 from django.utils.translation import gettext as _
 
-from .problems import PROBLEM_CONTENT_TYPE
+from .problems import DATABASE_RETRY_AFTER_SECONDS, PROBLEM_CONTENT_TYPE, is_database_unavailable
 
 API_PREFIX = "/api/"
+logger = logging.getLogger("workflow.api")
 
 
 def problem_response(status: int, code: str, title: str, detail: str = "") -> HttpResponse:
@@ -35,6 +41,23 @@ def problem_response(status: int, code: str, title: str, detail: str = "") -> Ht
     return HttpResponse(
         json.dumps(body, ensure_ascii=False), status=status, content_type=PROBLEM_CONTENT_TYPE
     )
+
+
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    """503 with ``Retry-After`` when the database cannot be reached: problem+json
+    ``database_unavailable`` under ``/api/``, the Thai (or English) page elsewhere. Made without
+    the database: the page is rendered without the request's context processors (they read it)."""
+    if request.path.startswith(API_PREFIX):
+        response = problem_response(
+            503,
+            "database_unavailable",
+            _("The service is unavailable for a moment"),
+            _("The database cannot be reached just now. Try again in a few seconds."),
+        )
+    else:
+        response = HttpResponse(loader.get_template("503.html").render({}), status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
 
 
 def _too_large(request: HttpRequest) -> HttpResponse | None:
@@ -77,3 +100,12 @@ class ApiBodyLimitMiddleware:
             return refused
         response: Awaitable[HttpResponse] = self.get_response(request)
         return await response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A view that could not reach the database (restarting, unreachable) answers 503 with
+        ``Retry-After``, never a 500; every other error goes on as before. (The API's DRF views
+        answer the same through ``problems.exception_handler``.)"""
+        if is_database_unavailable(exception):
+            logger.warning("database unavailable in %s: %s", request.path, exception)
+            return database_unavailable_response(request)
+        return None

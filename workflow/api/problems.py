@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -43,6 +46,43 @@ def problem(status_code: int, code: str, title: str, detail: str = "", **extra: 
         body["detail"] = detail
     body.update(extra)
     response = Response(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
+    return response
+
+
+# How long a client is asked to wait when the database cannot be reached (a restart takes seconds).
+DATABASE_RETRY_AFTER_SECONDS = 5
+# PostgreSQL's SQLSTATEs of a connection refused or lost: class 08 (connection exception), and the
+# server shutting down (57P01), crashed and restarting (57P02) or not accepting yet (57P03).
+_CONNECTION_LOST_SQLSTATES = ("57P01", "57P02", "57P03")
+
+
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """Whether ``exc`` says the database cannot be reached (refused, lost, restarting, the pool
+    empty), not that a statement failed: only those answer 503 ``database_unavailable``."""
+    if isinstance(exc, DatabaseInterfaceError):
+        return True  # the connection is closed or broken
+    if not isinstance(exc, DatabaseOperationalError):
+        return False
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate:
+        return str(sqlstate).startswith("08") or sqlstate in _CONNECTION_LOST_SQLSTATES
+    if cause is not None and type(cause).__module__.startswith(("psycopg", "psycopg_pool")):
+        # Raised by the client with no answer from a server: connecting failed, the connection
+        # broke, or the pool had no connection to give within its timeout.
+        return True
+    return "unable to open database" in str(exc)  # SQLite: the file is not there
+
+
+def database_unavailable_problem() -> Response:
+    """503 problem+json ``database_unavailable`` with ``Retry-After``."""
+    response = problem(
+        503,
+        "database_unavailable",
+        _("The service is unavailable for a moment"),
+        _("The database cannot be reached just now. Try again in a few seconds."),
+    )
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
     return response
 
 
@@ -119,6 +159,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         for key, value in headers.items():
             response[key] = value
         return response
+    if is_database_unavailable(exc):
+        # Not a bug: the database is restarting or unreachable; the client may try again.
+        set_rollback()
+        logger.warning("database unavailable in %s: %s", getattr(context.get("request"), "path", "?"), exc)
+        return database_unavailable_problem()
     # Unforeseen: logged with its traceback for the operator; the client learns it was ours.
     set_rollback()
     request = context.get("request")
@@ -167,8 +212,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """An error outside any API view (a middleware's): problem+json under ``/api/``."""
     from django.views import defaults
 
-    from .middleware import API_PREFIX, problem_response
+    from .middleware import API_PREFIX, database_unavailable_response, problem_response
 
+    # Under WSGI the error being handled is still at hand (under ASGI Django handles it in
+    # another thread: views' errors are caught by the middleware's ``process_exception``).
+    if is_database_unavailable(sys.exc_info()[1]):
+        return database_unavailable_response(request)
     if request.path.startswith(API_PREFIX):
         return problem_response(
             500, "server_error", _("Something went wrong on our side; nothing was changed.")

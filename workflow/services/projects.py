@@ -1004,7 +1004,7 @@ def district_submit(
     locked_district = selectors.district_for_update(code)
     live = list(
         selectors.projects_for_transition()
-        .select_for_update(of=("self",))
+        .select_for_update(of=("self",), no_key=True)
         .filter(district_id=code, edition=edition)
         .exclude(state__in=RELEASED_STATES)
         .order_by("id")
