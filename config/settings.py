@@ -2,6 +2,8 @@
 
 DATABASE_URL  default: SQLite file ``db.sqlite3`` in the project folder (WAL, IMMEDIATE)
 DATABASE_POOL_SIZE  PostgreSQL connections pooled per process (default 0: one per request)
+DATABASE_CONNECT_TIMEOUT  seconds to connect to PostgreSQL (default 2); DATABASE_POOL_TIMEOUT
+              seconds to wait for a pooled connection (default 10): then 503 database_unavailable
 DATABASE_PREPARE_THRESHOLD  PostgreSQL: the hot path's fixed statements are prepared once a
               connection has run one this many times (default 5; "off": never, for poolers
               that cannot keep prepared statements)
