@@ -127,6 +127,30 @@ def _sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@functools.lru_cache(maxsize=16)
+def _hmac_states(key: bytes) -> tuple[Any, Any]:
+    """HMAC-SHA256's inner and outer hashes with the key's block already absorbed (RFC 2104):
+    each message then costs two copies and two updates, not the key's setup again — about half
+    of ``hmac.digest``'s time per event when the trail is verified."""
+    block = (key if len(key) <= 64 else hashlib.sha256(key).digest()).ljust(64, b"\0")
+    return hashlib.sha256(bytes(b ^ 0x36 for b in block)), hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+
+def _hmac_hex_many(key: bytes, texts: Iterable[bytes]) -> list[str | None]:
+    """``hmac.new(key, text, sha256).hexdigest()`` of each text."""
+    inner, outer = _hmac_states(key)
+    copy_inner, copy_outer = inner.copy, outer.copy
+    out: list[str | None] = []
+    append = out.append
+    for text in texts:
+        i = copy_inner()
+        i.update(text)
+        o = copy_outer()
+        o.update(i.digest())
+        append(o.hexdigest())
+    return out
+
+
 def _digester(key_id: str | None) -> Callable[[bytes], str] | str:
     """The function of a canonical text to the hash made with ``key_id`` (None: plain SHA-256), or
     the marker that stands for the hash when this server cannot or may not make it."""
@@ -135,7 +159,7 @@ def _digester(key_id: str | None) -> Callable[[bytes], str] | str:
     key = hash_keys()[1].get(key_id)
     if key is None:
         return UNKNOWN_KEY
-    return lambda data: hmac.digest(key, data, "sha256").hex()
+    return lambda data: _hmac_hex_many(key, (data,))[0]  # type: ignore[return-value]
 
 
 def compute_hash(event: AuditEvent) -> str:
@@ -625,8 +649,7 @@ def _batch_digester(key_id: str | None) -> Callable[[list[bytes]], list[str | No
         return digest
     if digest is _sha256_hex:
         return lambda data: list(map(_HEXDIGEST, map(hashlib.sha256, data)))
-    mac = partial(hmac.digest, hash_keys()[1][key_id or ""], digest="sha256")
-    return lambda data: list(map(bytes.hex, map(mac, data)))
+    return partial(_hmac_hex_many, hash_keys()[1][key_id or ""])
 
 
 def _hash_texts(texts: list[Any], key_ids: list[Any]) -> list[str | None]:
