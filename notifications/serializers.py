@@ -6,6 +6,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from .models import EmailMode, Kind, Notification, NotificationPreference
 
@@ -34,9 +35,21 @@ class NotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class OptionalBooleanField(serializers.BooleanField):
+    """A query's true/false: left out or empty, no filter (DRF would read a missing checkbox as
+    false); anything else but true/false (1/0) is 422, "null" included."""
+
+    default_empty_html = empty
+
+    def to_internal_value(self, data: Any) -> Any:  # True, False, or None (no filter)
+        if data == "":
+            return None
+        return super().to_internal_value(data)
+
+
 class NotificationListQuerySerializer(serializers.Serializer):
     after = serializers.IntegerField(required=False, min_value=0)
-    unread = serializers.BooleanField(required=False, allow_null=True, default=None)
+    unread = OptionalBooleanField(required=False)
 
 
 class UnreadCountSerializer(serializers.Serializer):

@@ -32,7 +32,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import capfirst
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -404,11 +404,11 @@ def money_text(value: Any) -> str:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return str(value)
-    return gettext_now("%(amount)s baht") % {"amount": f"{amount.quantize(Decimal('0.01')):,}"}
+    return gettext("%(amount)s baht") % {"amount": f"{amount.quantize(Decimal('0.01')):,}"}
 
 
 def number_text(value: Any) -> str:
-    return gettext_now("no. %(number)s") % {"number": value}
+    return gettext("no. %(number)s") % {"number": value}
 
 
 def plain_text(value: Any, key: str = "", object_type: str = "") -> str:
@@ -417,7 +417,7 @@ def plain_text(value: Any, key: str = "", object_type: str = "") -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return gettext_now("Yes") if value else gettext_now("No")
+        return gettext("Yes") if value else gettext("No")
     if isinstance(value, list | tuple):
         return ", ".join(plain_text(item, key, object_type) for item in value) or "—"
     if isinstance(value, dict):
@@ -434,7 +434,7 @@ def plain_text(value: Any, key: str = "", object_type: str = "") -> str:
     if key == "percent_done":
         return f"{value}%"
     if value == HIDDEN_VALUE:
-        return gettext_now("(changed; the value is not recorded)")
+        return gettext("(changed; the value is not recorded)")
     if isinstance(value, str):
         return _date_text(value) or value
     if isinstance(value, int | float | Decimal):
@@ -445,6 +445,8 @@ def plain_text(value: Any, key: str = "", object_type: str = "") -> str:
 def _field_value(object_type: str, name: str, value: Any) -> str:
     """A value of a model's field (an edition's or an admin change's): its choice's label, an
     amount in baht, a date in the Buddhist Era; else as any payload value."""
+    if isinstance(value, list | tuple):  # a list of values (an edition's dimensions ...): each labelled
+        return ", ".join(_field_value(object_type, name, item) for item in value) or "—"
     model_field = _model_field(_model(object_type), name)
     if model_field is not None and value not in (None, "", HIDDEN_VALUE):
         choices = dict(getattr(model_field, "flatchoices", None) or [])
@@ -453,7 +455,7 @@ def _field_value(object_type: str, name: str, value: Any) -> str:
         if isinstance(model_field, models.DecimalField):
             return money_text(value)
         if isinstance(model_field, models.FileField):
-            return gettext_now("a stored file") if value else "—"
+            return gettext("a stored file") if value else "—"
     return plain_text(value, name, object_type)
 
 
@@ -556,7 +558,7 @@ def _evidence_ref(file_id: Any, files: FileIndex | None, caption: str = "", kind
     known = files.evidence.get(_int(file_id) or 0) if files is not None else None
     if known is not None:
         return known
-    return FileRef(caption or (kind_label(kind) if kind else gettext_now("A stored file")))
+    return FileRef(caption or (kind_label(kind) if kind else gettext("A stored file")))
 
 
 # --- An event's object and details --------------------------------------------------------------------
@@ -587,42 +589,42 @@ def object_label(event: Any, files: FileIndex | None = None) -> str:
     if kind == "project":
         title = _project_title(event)
         if title:
-            return gettext_now("Project “%(title)s”") % {"title": title}
-        return gettext_now("Project no. %(number)s") % {"number": pk}
+            return gettext("Project “%(title)s”") % {"title": title}
+        return gettext("Project no. %(number)s") % {"number": pk}
     if kind == "submission":
         if payload.get("version"):
-            return gettext_now("District report book, version %(version)s") % {"version": payload["version"]}
-        return gettext_now("District report book no. %(number)s") % {"number": pk}
+            return gettext("District report book, version %(version)s") % {"version": payload["version"]}
+        return gettext("District report book no. %(number)s") % {"number": pk}
     if kind == "delegation" and payload.get("delegate"):
-        return gettext_now("Acting official %(user)s") % {"user": payload["delegate"]}
+        return gettext("Acting official %(user)s") % {"user": payload["delegate"]}
     if kind in ("profile", "drive_report") and payload.get("edition"):
-        return gettext_now("%(part)s, edition %(edition)s") % {
+        return gettext("%(part)s, edition %(edition)s") % {
             "part": object_type_label(kind),
             "edition": payload["edition"],
         }
     if kind == "disbursement" and payload.get("amount"):
         paid_on = _date_text(str(payload.get("paid_on") or "")) or ""
-        return gettext_now("Disbursement of %(amount)s on %(date)s") % {
+        return gettext("Disbursement of %(amount)s on %(date)s") % {
             "amount": money_text(payload["amount"]),
             "date": paid_on or "—",
         }
     if kind == "edition" and pk:
-        return gettext_now("Edition %(code)s") % {"code": pk}
+        return gettext("Edition %(code)s") % {"code": pk}
     if kind == "role_membership" and payload.get("role"):
-        return gettext_now("Role “%(role)s” of %(user)s") % {
+        return gettext("Role “%(role)s” of %(user)s") % {
             "role": role_label(str(payload["role"])),
             "user": payload.get("user", ""),
         }
     if kind == "task" and payload.get("step"):
-        return gettext_now("Task “%(step)s”") % {"step": step_label(str(payload["step"]))}
+        return gettext("Task “%(step)s”") % {"step": step_label(str(payload["step"]))}
     if kind == "evidence":
         ref = _evidence_ref(pk, files, str(payload.get("caption") or ""), str(payload.get("kind") or ""))
-        return gettext_now("File “%(name)s”") % {"name": ref.label}
+        return gettext("File “%(name)s”") % {"name": ref.label}
     if kind == "progress_update" and payload.get("kind"):
         as_of = payload.get("as_of")
         day = _date_text(str(as_of)) if as_of else None
         label = kind_label(str(payload["kind"]))
-        return gettext_now("%(kind)s of %(date)s") % {"kind": label, "date": day} if day else label
+        return gettext("%(kind)s of %(date)s") % {"kind": label, "date": day} if day else label
     if kind in OBJECT_TYPES:
         return object_type_label(kind)
     if "." in kind and payload.get("object"):

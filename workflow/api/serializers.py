@@ -9,10 +9,19 @@ from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from workflow import access, part3, selectors, sql, transitions
-from workflow.audit_actions import action_label
+from workflow.audit_actions import (
+    FileIndex,
+    action_label,
+    object_label,
+    object_type_label,
+    payload_details,
+    role_label,
+    state_label,
+)
 from workflow.models import (
     AuditEvent,
     BankEntry,
@@ -169,6 +178,8 @@ class ProjectSerializer(serializers.ModelSerializer):
     budget_lines = LineSerializer(many=True, read_only=True)
     budget = serializers.SerializerMethodField()
     do_checklist = DoChecklistSerializer(read_only=True)
+    # Empty unless the primary objective is training (a read-only model field would not say so).
+    training_kind = serializers.ChoiceField(choices=TrainingKind.choices, allow_blank=True, read_only=True)
     rule_results = serializers.SerializerMethodField()
     available_transitions = serializers.SerializerMethodField()
     created_by = serializers.CharField(source="created_by.username", read_only=True)
@@ -723,7 +734,28 @@ class TransitionSerializer(serializers.Serializer):
         )
 
 
+class AuditFileSerializer(serializers.Serializer):
+    label = serializers.CharField(  # type: ignore[assignment]  # a field named "label", not Field.label
+        help_text="The file's caption or original name (never its storage path)."
+    )
+    url = serializers.CharField(help_text="Where the caller may download it; empty when they may not.")
+
+
+class AuditDetailSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The payload's key, as stored.")
+    label = serializers.CharField(  # type: ignore[assignment]  # a field named "label", not Field.label
+        help_text="The key's label in the request's language."
+    )
+    text = serializers.CharField(
+        help_text="The value as a person reads it (BE dates in Thai, labels for codes)."
+    )
+    files = AuditFileSerializer(many=True, help_text="The stored files the value refers to.")
+
+
 class AuditEventSerializer(serializers.ModelSerializer):
+    """An audit event: its codes as stored and, next to each, its label in the request's language
+    (from ``workflow.audit_actions``, as the audit pages show them; an unknown code is itself)."""
+
     actor = serializers.CharField(source="actor_username", read_only=True)
     acting_for = serializers.CharField(source="acting_for_username", read_only=True)
     district = serializers.CharField(source="district_id", read_only=True, allow_null=True)
@@ -732,6 +764,16 @@ class AuditEventSerializer(serializers.ModelSerializer):
     sequence = serializers.IntegerField(source="id", read_only=True)
     action_label = serializers.SerializerMethodField(
         help_text="The action's label in the request's language (the code itself when unknown)."
+    )
+    role_label = serializers.SerializerMethodField(help_text="The role's label (empty when no role).")
+    object_type_label = serializers.SerializerMethodField(help_text="The object type's label.")
+    object_label = serializers.SerializerMethodField(
+        help_text="The object as a person names it, e.g. 'District report book, version 1'."
+    )
+    from_state_label = serializers.SerializerMethodField(help_text="The state before, by its label.")
+    to_state_label = serializers.SerializerMethodField(help_text="The state after, by its label.")
+    payload_details = serializers.SerializerMethodField(
+        help_text="The payload as labelled entries, in the request's language; files by their captions."
     )
 
     class Meta:
@@ -744,28 +786,65 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "actor",
             "acting_for",
             "role",
+            "role_label",
             "area_code",
             "action",
             "action_label",
             "object_type",
+            "object_type_label",
             "object_id",
+            "object_label",
             "district",
             "province",
             "project",
             "from_state",
+            "from_state_label",
             "to_state",
+            "to_state_label",
             "comment",
             "is_late",
             "rule_results",
             "budget",
             "payload",
+            "payload_details",
             "prev_hash",
             "hash",
         ]
         read_only_fields = fields
 
+    def _files(self) -> FileIndex | None:
+        files = self.context.get("audit_files")
+        return files if isinstance(files, FileIndex) else None
+
     def get_action_label(self, event: AuditEvent) -> str:
         return action_label(event.action)
+
+    def get_role_label(self, event: AuditEvent) -> str:
+        return role_label(event.role)
+
+    def get_object_type_label(self, event: AuditEvent) -> str:
+        return object_type_label(event.object_type)
+
+    def get_object_label(self, event: AuditEvent) -> str:
+        return object_label(event, self._files())
+
+    def get_from_state_label(self, event: AuditEvent) -> str:
+        return state_label(event.from_state)
+
+    def get_to_state_label(self, event: AuditEvent) -> str:
+        return state_label(event.to_state)
+
+    @extend_schema_field(AuditDetailSerializer(many=True))
+    def get_payload_details(self, event: AuditEvent) -> list[dict[str, Any]]:
+        return [
+            {
+                "key": detail.key,
+                "label": detail.label,
+                "text": detail.text,
+                "files": [{"label": ref.label, "url": ref.url} for ref in detail.files],
+            }
+            for detail in payload_details(event, self._files())
+        ]
 
 
 class BudgetSerializer(serializers.Serializer):

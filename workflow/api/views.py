@@ -21,6 +21,8 @@ from rest_framework.views import APIView
 
 from config.client import client_address
 from workflow import selectors, transitions
+from workflow.api.filters import StrictBooleanFilter
+from workflow.audit_actions import file_index
 from workflow.errors import DomainError, NotFound
 from workflow.models import (
     AuditEvent,
@@ -81,6 +83,7 @@ class ProvinceListApi(generics.ListAPIView):
 
 class DistrictFilter(django_filters.FilterSet):
     province = django_filters.CharFilter(field_name="province_id")
+    is_programme_district = StrictBooleanFilter(field_name="is_programme_district")
 
     class Meta:
         model = District
@@ -165,7 +168,7 @@ class ProjectFilter(django_filters.FilterSet):
     district = django_filters.CharFilter(field_name="district_id")
     province = django_filters.CharFilter(field_name="district__province_id")
     edition = django_filters.CharFilter(field_name="edition__code")
-    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    overdue = StrictBooleanFilter(method="filter_overdue")
 
     class Meta:
         model = Project
@@ -325,13 +328,29 @@ class ProjectEvidenceApi(APIView):
         return Response(s.EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
 
-class ProjectHistoryApi(generics.ListAPIView):
+class LabelledHistoryApi(generics.ListAPIView):
+    """A page of events is serialized with the stored files it refers to read once (their
+    captions and the caller's download links: ``payload_details``), not once per event."""
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        if args and isinstance(args[0], list):
+            context = dict(kwargs.pop("context", None) or self.get_serializer_context())
+            context["audit_files"] = file_index(args[0], self.request.user)
+            kwargs["context"] = context
+        return super().get_serializer(*args, **kwargs)
+
+
+class ProjectHistoryApi(LabelledHistoryApi):
     serializer_class = s.AuditEventSerializer
 
     def get_queryset(self) -> QuerySet[AuditEvent]:
         if getattr(self, "swagger_fake_view", False):
             return AuditEvent.objects.none()
-        return selectors.project_history(self.request.user, self.kwargs["pk"]).order_by("id")
+        return (
+            selectors.project_history(self.request.user, self.kwargs["pk"])
+            .select_related("project")
+            .order_by("id")
+        )
 
 
 class HistoryFilter(django_filters.FilterSet):
@@ -367,7 +386,7 @@ class HistoryFilter(django_filters.FilterSet):
         )
 
 
-class HistoryApi(generics.ListAPIView):
+class HistoryApi(LabelledHistoryApi):
     """The whole audit trail (auditors, central planners, admins)."""
 
     serializer_class = s.AuditEventSerializer
@@ -376,7 +395,7 @@ class HistoryApi(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[AuditEvent]:
         if getattr(self, "swagger_fake_view", False):
             return AuditEvent.objects.none()
-        return selectors.history_visible(self.request.user)
+        return selectors.history_visible(self.request.user).select_related("project")
 
 
 # --- Districts -----------------------------------------------------------------------
