@@ -3,20 +3,54 @@
 change in the admin (``services.admin_changes``)."""
 
 from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from workflow.admin import AuditedAdmin, ReadOnlyAdmin
+from workflow.admin import AuditedAdmin, ReadOnlyAdmin, event_label, record_number
 
 from .models import Notification, NotificationPreference
 
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["id", "recipient", "kind", "project", "created_at", "read_at"]
+    list_display = [record_number, "recipient", "kind", "project", "created_at", "read_at"]
     list_filter = ["kind"]
     search_fields = ["recipient__username", "text_th", "text_en"]
     raw_id_fields = ["recipient", "project", "event"]
-    readonly_fields = ["recipient", "kind", "project", "task_id", "event", "text_th", "text_en", "created_at"]
+    readonly_fields = [
+        "recipient",
+        "kind",
+        "project",
+        "task_id",
+        "event_name",
+        "thai_text",
+        "english_text",
+        "created_at",
+        "read_at",
+    ]
+    fields = tuple(readonly_fields)
+
+    @admin.display(description=Notification._meta.get_field("text_th").verbose_name)
+    def thai_text(self, obj: Notification) -> str:
+        return format_html('<span lang="th">{}</span>', obj.text_th)
+
+    @admin.display(description=Notification._meta.get_field("text_en").verbose_name)
+    def english_text(self, obj: Notification) -> str:
+        return format_html('<span lang="en">{}</span>', obj.text_en)
+
+    @admin.display(description=_("audit event"))
+    def event_name(self, obj: Notification) -> str:
+        return event_label(obj.event) if obj.event is not None else ""
+
     ordering = ["-id"]
+
+    def object_label(self, obj: Notification) -> str:
+        return gettext("Notice no. %(number)s to %(user)s: %(kind)s") % {
+            "number": obj.pk,
+            "user": obj.recipient,
+            "kind": obj.get_kind_display(),
+        }
 
 
 @admin.register(NotificationPreference)
@@ -25,3 +59,6 @@ class NotificationPreferenceAdmin(AuditedAdmin):
     list_filter = ["email_mode"]
     search_fields = ["user__username"]
     raw_id_fields = ["user"]
+
+    def object_label(self, obj: NotificationPreference) -> str:
+        return f"{obj.user}: {obj.get_email_mode_display()}"

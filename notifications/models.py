@@ -36,11 +36,17 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="notifications",
+        verbose_name=_("recipient"),
         db_index=False,  # the (recipient, id) and (recipient, read_at) indexes lead with it
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     project = models.ForeignKey(
-        "workflow.Project", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "workflow.Project",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("project"),
     )
     task_id = models.BigIntegerField(_("task"), null=True, blank=True)
     # The event that caused the notice. Audit events are append-only in the database (triggers
@@ -54,6 +60,7 @@ class Notification(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("audit event"),
     )
     text_th = models.TextField(_("text (Thai)"))
     text_en = models.TextField(_("text (English)"))
@@ -81,7 +88,10 @@ class Notification(models.Model):
 
 class NotificationPreference(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+        verbose_name=_("user"),
     )
     email_mode = models.CharField(
         _("e-mail"), max_length=10, choices=EmailMode.choices, default=EmailMode.DIGEST
@@ -99,8 +109,8 @@ class NotificationPreference(models.Model):
 class TimerMark(models.Model):
     """A reminder or escalation that has been sent: its key is unique, so it is sent once."""
 
-    key = models.CharField(max_length=100, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    key = models.CharField(_("key"), max_length=100, unique=True)
+    created_at = models.DateTimeField(_("time sent"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("sent reminder")

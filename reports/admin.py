@@ -21,8 +21,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from workflow import uploads
-from workflow.admin import ReadOnlyAdmin, ReadOnlyInline, is_admin
+from workflow.admin import ReadOnlyAdmin, ReadOnlyInline, is_admin, submission_label
+from workflow.admin_site import LocalizedAdmin
 from workflow.errors import DomainError
+from workflow.templatetags.rolemodel import thaidate
 
 from . import services
 from .models import BookDelivery, BookSettings, CoveringLetter, ReportBook, SubmissionReceipt
@@ -34,6 +36,9 @@ class BookDeliveryInline(ReadOnlyInline):
     readonly_fields = fields
     ordering = ("attempted_at",)
 
+    def object_label(self, delivery: BookDelivery) -> str:
+        return f"{delivery.address} {'✓' if delivery.sent else '✗'}"
+
 
 @admin.register(ReportBook)
 class ReportBookAdmin(ReadOnlyAdmin):
@@ -42,9 +47,16 @@ class ReportBookAdmin(ReadOnlyAdmin):
     list_select_related = ("submission__district", "submission__edition")
     search_fields = ("submission__district__code", "submission__district__name_th", "sha256")
     ordering = ("-generated_at",)
-    fields = ("submission", "sha256", "size", "pages", "generated_at", "download")
+    fields = ("submission_name", "sha256", "size", "pages", "generated_at", "download")
     readonly_fields = fields
     inlines = (BookDeliveryInline,)
+
+    @admin.display(description=_("submission"), ordering="submission")
+    def submission_name(self, book: ReportBook) -> str:
+        return submission_label(book.submission)
+
+    def object_label(self, book: ReportBook) -> str:
+        return submission_label(book.submission)
 
     @admin.display(description=_("district"), ordering="submission__district")
     def district(self, book: ReportBook) -> str:
@@ -71,17 +83,24 @@ class ReportBookAdmin(ReadOnlyAdmin):
 
 @admin.register(SubmissionReceipt)
 class SubmissionReceiptAdmin(ReadOnlyAdmin):
-    list_display = ("submission", "acknowledged_by", "acknowledged_at")
+    list_display = ("submission_name", "acknowledged_by", "acknowledged_at")
     list_select_related = ("submission__district", "submission__edition", "acknowledged_by")
     search_fields = ("submission__district__code", "submission__district__name_th")
     ordering = ("-acknowledged_at",)
-    fields = ("submission", "acknowledged_by", "acknowledged_at", "comment")
+    fields = ("submission_name", "acknowledged_by", "acknowledged_at", "comment")
     readonly_fields = fields
+
+    @admin.display(description=_("submission"), ordering="submission")
+    def submission_name(self, receipt: SubmissionReceipt) -> str:
+        return submission_label(receipt.submission)
+
+    def object_label(self, receipt: SubmissionReceipt) -> str:
+        return f"{submission_label(receipt.submission)} ✓"
 
 
 @admin.register(CoveringLetter)
 class CoveringLetterAdmin(ReadOnlyAdmin):
-    list_display = ("submission", "number", "date", "generated_at", "pages", "download")
+    list_display = ("submission_name", "number", "date", "generated_at", "pages", "download")
     list_select_related = ("submission__district", "submission__edition")
     search_fields = (
         "submission__district__code",
@@ -90,7 +109,7 @@ class CoveringLetterAdmin(ReadOnlyAdmin):
     )
     ordering = ("-generated_at",)
     fields = (
-        "submission",
+        "submission_name",
         "number",
         "date",
         "sha256",
@@ -107,8 +126,15 @@ class CoveringLetterAdmin(ReadOnlyAdmin):
         return letter.submission.letter_number
 
     @admin.display(description=_("covering letter's date"), ordering="submission__letter_date")
-    def date(self, letter: CoveringLetter) -> Any:
-        return letter.submission.letter_date
+    def date(self, letter: CoveringLetter) -> str:
+        return thaidate(letter.submission.letter_date)
+
+    @admin.display(description=_("submission"), ordering="submission")
+    def submission_name(self, letter: CoveringLetter) -> str:
+        return submission_label(letter.submission)
+
+    def object_label(self, letter: CoveringLetter) -> str:
+        return submission_label(letter.submission)
 
     @admin.display(description=_("PDF"))
     def download(self, letter: CoveringLetter) -> str:
@@ -134,7 +160,7 @@ class BookSettingsForm(forms.ModelForm):
 
 
 @admin.register(BookSettings)
-class BookSettingsAdmin(admin.ModelAdmin):
+class BookSettingsAdmin(LocalizedAdmin):
     """One row: added once, changed, never deleted; saved through the audited service."""
 
     form = BookSettingsForm

@@ -27,8 +27,12 @@ class Digits(models.TextChoices):
 class DistrictProfile(models.Model):
     """Part 1: basic data of the district and key data for area development, per edition."""
 
-    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="profiles")
-    edition = models.ForeignKey(Edition, on_delete=models.PROTECT, related_name="profiles")
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="profiles", verbose_name=_("district")
+    )
+    edition = models.ForeignKey(
+        Edition, on_delete=models.PROTECT, related_name="profiles", verbose_name=_("edition")
+    )
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
     households = models.PositiveIntegerField(_("households"), null=True, blank=True)
     villages = models.PositiveIntegerField(_("villages"), null=True, blank=True)
@@ -52,10 +56,20 @@ class DistrictProfile(models.Model):
         _("digits in the book"), max_length=10, choices=Digits.choices, default=Digits.THAI
     )
     copied_from = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("copied from"),
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -77,8 +91,10 @@ class DistrictProfile(models.Model):
 class ProfileFact(models.Model):
     """A row of a small table in part 1 (label, value, unit), grouped under a heading."""
 
-    profile = models.ForeignKey(DistrictProfile, on_delete=models.CASCADE, related_name="facts")
-    position = models.PositiveIntegerField(default=0)
+    profile = models.ForeignKey(
+        DistrictProfile, on_delete=models.CASCADE, related_name="facts", verbose_name=_("district profile")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
     table = models.CharField(_("table"), max_length=200, blank=True)
     label = models.CharField(_("item"), max_length=300)
     value = models.CharField(_("value"), max_length=300)
@@ -86,6 +102,8 @@ class ProfileFact(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+        verbose_name = _("profile fact")
+        verbose_name_plural = _("profile facts")
 
     def __str__(self) -> str:
         return f"{self.label}: {self.value}"
@@ -94,12 +112,21 @@ class ProfileFact(models.Model):
 class DriveReport(models.Model):
     """Part 2: how the Tambon Smart Team project was driven in the district, per edition."""
 
-    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="drive_reports")
-    edition = models.ForeignKey(Edition, on_delete=models.PROTECT, related_name="drive_reports")
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="drive_reports", verbose_name=_("district")
+    )
+    edition = models.ForeignKey(
+        Edition, on_delete=models.PROTECT, related_name="drive_reports", verbose_name=_("edition")
+    )
     narrative = models.TextField(_("how the project was driven"), blank=True)
     team_narrative = models.TextField(_("the team and how it worked"), blank=True)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -115,36 +142,46 @@ class DriveReport(models.Model):
 
 
 class DriveTeamMember(models.Model):
-    report = models.ForeignKey(DriveReport, on_delete=models.CASCADE, related_name="team")
-    position = models.PositiveIntegerField(default=0)
+    report = models.ForeignKey(
+        DriveReport, on_delete=models.CASCADE, related_name="team", verbose_name=_("report")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
     name = models.CharField(_("name"), max_length=300)
     office = models.CharField(_("position or office"), max_length=300, blank=True)
     team_role = models.CharField(_("role in the team"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["position", "id"]
+        verbose_name = _("team member")
+        verbose_name_plural = _("team members")
 
     def __str__(self) -> str:
         return self.name
 
 
 class DriveMeeting(models.Model):
-    report = models.ForeignKey(DriveReport, on_delete=models.CASCADE, related_name="meetings")
-    position = models.PositiveIntegerField(default=0)
+    report = models.ForeignKey(
+        DriveReport, on_delete=models.CASCADE, related_name="meetings", verbose_name=_("report")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
     date = models.DateField(_("date"))
     topic = models.CharField(_("topic"), max_length=500)
     resolution = models.TextField(_("resolution"), blank=True)
 
     class Meta:
         ordering = ["position", "id"]
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
 
     def __str__(self) -> str:
         return self.topic
 
 
 class DriveActivity(models.Model):
-    report = models.ForeignKey(DriveReport, on_delete=models.CASCADE, related_name="activities")
-    position = models.PositiveIntegerField(default=0)
+    report = models.ForeignKey(
+        DriveReport, on_delete=models.CASCADE, related_name="activities", verbose_name=_("report")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
     date = models.DateField(_("date"), null=True, blank=True)
     title = models.CharField(_("activity"), max_length=500)
     participants = models.PositiveIntegerField(_("participants"), null=True, blank=True)
@@ -152,6 +189,8 @@ class DriveActivity(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
 
     def __str__(self) -> str:
         return self.title
@@ -209,7 +248,9 @@ class SubmissionReceipt(models.Model):
 class BookDelivery(models.Model):
     """One attempt to e-mail a submitted book to the centre (append-only: the record of sending)."""
 
-    book = models.ForeignKey(ReportBook, on_delete=models.PROTECT, related_name="deliveries")
+    book = models.ForeignKey(
+        ReportBook, on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("report book")
+    )
     address = models.EmailField(_("address"))
     attempted_at = models.DateTimeField(_("attempted"))
     sent = models.BooleanField(_("sent"), default=False)
@@ -276,7 +317,12 @@ class BookSettings(models.Model):
     )
     emblem_sha256 = models.CharField(_("SHA-256 fingerprint of the emblem"), max_length=64, blank=True)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
     )
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
 

@@ -9,6 +9,10 @@
 * Audit events and projects are read-only here; a project's state changes only through the
   workflow. Delegations can be looked at and revoked.
 * The project bank can be imported from a CSV or XLSX file (all or nothing).
+
+Every page reads in the user's language (``workflow.admin_site``: dates in BE in Thai, labels
+of objects where their ``str()`` holds codes or CE dates); axes' and viewflow's pages are
+registered again here with labelled columns and fields.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import router, transaction
@@ -30,12 +35,15 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.functional import lazy
-from django.utils.html import format_html
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process, Task
 
-from workflow import access, importers
+from workflow import access, audit_actions, flows, importers
+from workflow.admin_site import LabelledInline, LocalizedAdmin, date_hint_lazy
 from workflow.errors import DomainError, Forbidden, NotFound
 from workflow.models import (
     AreaKind,
@@ -57,13 +65,13 @@ from workflow.models import (
     Subdistrict,
 )
 from workflow.models.roles import ROLE_AREA_KIND
+from workflow.rules import RULES
 from workflow.services import admin_changes, programme, roles
-from workflow.templatetags.rolemodel import date_hint, thaidate, thaidatetime
+from workflow.templatetags.rolemodel import baht, role_label, state_label, thaidate, thaidatetime
 from workflow.web.forms import BEDateField
 
 User = get_user_model()
 
-date_hint_lazy = lazy(date_hint, str)
 BANK_UPLOAD_MAX_BYTES = 20 * 1024 * 1024
 
 
@@ -77,10 +85,90 @@ def is_admin(request: HttpRequest) -> bool:
     return access.admin_grant(access.principal_for(request.user)) is not None
 
 
+# --- How objects are named (their ``str()`` holds codes and CE dates) ------------------------------
+
+
+def membership_label(membership: RoleMembership) -> str:
+    return f"{membership.user} {role_label(membership.role)} {membership.area_code}"
+
+
+def delegation_label(delegation: Delegation) -> str:
+    return gettext("%(delegate)s acting for %(official)s (%(start)s – %(end)s)") % {
+        "delegate": delegation.delegate,
+        "official": delegation.delegator,
+        "start": thaidate(delegation.starts_on),
+        "end": thaidate(delegation.ends_on),
+    }
+
+
+def submission_label(submission: Any) -> str:
+    """A district's submission (of its report book): district, edition and version."""
+    return gettext("%(district)s %(name)s, edition %(edition)s, version %(version)s") % {
+        "district": submission.district_id,
+        "name": submission.district,
+        "edition": submission.edition.code,
+        "version": submission.version,
+    }
+
+
+def event_label(event: AuditEvent) -> str:
+    return gettext("No. %(number)s: %(action)s") % {
+        "number": event.pk,
+        "action": audit_actions.action_label(event.action),
+    }
+
+
+@admin.display(description=_("number"), ordering="id")
+def record_number(obj: Any) -> str:
+    """The row's number (the auto ``id`` column is headed "ID", which no catalogue translates)."""
+    return str(obj.pk)
+
+
+# The default permissions' names, which Django stores in English ("Can view holiday").
+PERMISSION_NAMES = {
+    "add": _("Can add %(model)s"),
+    "change": _("Can change %(model)s"),
+    "delete": _("Can delete %(model)s"),
+    "view": _("Can view %(model)s"),
+    "manage": _("Can manage %(model)s"),  # viewflow's processes
+}
+
+
+def permission_label(permission: Any) -> str:
+    """``ระบบงานอำเภอต้นแบบ (Role Model) | วันหยุดราชการ | ดูวันหยุดราชการได้``: a permission in
+    the user's language, from its model's names (the name Django stores is English)."""
+    content_type = permission.content_type
+    model = content_type.model_class()
+    if model is None:
+        return str(permission)
+    action = permission.codename.split("_", 1)[0]
+    if permission.codename == f"{action}_{model._meta.model_name}" and action in PERMISSION_NAMES:
+        text = str(PERMISSION_NAMES[action]) % {"model": model._meta.verbose_name}
+    else:
+        text = gettext(permission.name)
+    return f"{content_type.app_labeled_name} | {text}"
+
+
+class PermissionChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return permission_label(obj)
+
+
+class PermissionsInUserLanguage:
+    """Django's permission pickers (users, groups) with the permissions named in the user's language."""
+
+    PERMISSION_FIELDS = ("permissions", "user_permissions")
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name in self.PERMISSION_FIELDS:
+            kwargs["form_class"] = PermissionChoiceField
+        return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+
+
 # --- Shared behaviour ---------------------------------------------------------------------------
 
 
-class AuditedAdmin(admin.ModelAdmin):
+class AuditedAdmin(LocalizedAdmin):
     """Saves and deletes through ``services.admin_changes``: one audit event per change.
 
     Only administrators (``access.admin_grant``) may add, change or delete.
@@ -128,7 +216,7 @@ class AuditedAdmin(admin.ModelAdmin):
                 admin_changes.admin_object_delete(acting_user=request.user, obj=obj)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(LocalizedAdmin):
     """Viewing only: no add, change or delete, whatever the user's Django permissions."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -141,7 +229,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(LabelledInline, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
@@ -270,7 +358,7 @@ class MembershipInlineForm(RoleMembershipForm):
                 field.disabled = True
 
 
-class RoleMembershipInline(admin.TabularInline):
+class RoleMembershipInline(LabelledInline, admin.TabularInline):
     model = RoleMembership
     form = MembershipInlineForm
     fk_name = "user"
@@ -288,6 +376,9 @@ class RoleMembershipInline(admin.TabularInline):
         "created_at",
     )
     verbose_name_plural = _("role memberships (existing ones cannot be edited: delete and add anew)")
+
+    def object_label(self, obj: RoleMembership) -> str:
+        return membership_label(obj)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_add_permission(request, obj) and is_admin(request)
@@ -329,7 +420,7 @@ def _grant(acting_user: Any, user: Any, membership: RoleMembership) -> RoleMembe
 
 
 @admin.register(RoleMembership)
-class RoleMembershipAdmin(admin.ModelAdmin):
+class RoleMembershipAdmin(LocalizedAdmin):
     form = RoleMembershipForm
     list_display = ("user", "role", "area", "valid_from", "valid_until", "granted_by", "created_at")
     list_filter = ("role",)
@@ -343,6 +434,9 @@ class RoleMembershipAdmin(admin.ModelAdmin):
     def area(self, obj: RoleMembership) -> str:
         area = obj.district or obj.province or obj.region
         return f"{obj.area_code} {area}" if area is not None else obj.area_code
+
+    def object_label(self, obj: RoleMembership) -> str:
+        return membership_label(obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return super().has_add_permission(request) and is_admin(request)
@@ -380,16 +474,33 @@ class RoleMembershipAdmin(admin.ModelAdmin):
 
 PASSWORD_FORM_FIELDS = frozenset({"password", "password1", "password2", "usable_password"})
 
+
+class UserPasswordForm(AdminPasswordChangeForm):
+    """Django's form for an administrator to set a user's password, its help text in the user's
+    language: Django joins its translated part with an English sentence once, at import."""
+
+    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        field = self.fields.get("usable_password")
+        if field is not None:
+            field.help_text = format_html(
+                '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
+                SetUnusablePasswordMixin.usable_password_help_text,
+                gettext("If disabled, the current password for this user will be lost."),
+            )
+
+
 admin.site.unregister(User)
 admin.site.unregister(Group)
 
 
 @admin.register(User)
-class UserAdmin(AuditedAdmin, BaseUserAdmin):
+class UserAdmin(PermissionsInUserLanguage, AuditedAdmin, BaseUserAdmin):
     """Role administrators manage accounts and their roles; only a superuser makes a superuser,
     hands out Django groups and permissions, or changes a superuser's account."""
 
     inlines = [RoleMembershipInline]
+    change_password_form = UserPasswordForm
     SUPERUSER_ONLY_FIELDS = frozenset({"is_staff", "is_superuser", "groups", "user_permissions"})
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -447,11 +558,22 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
 
 
 @admin.register(Group)
-class GroupAdmin(AuditedAdmin, BaseGroupAdmin):
+class GroupAdmin(PermissionsInUserLanguage, AuditedAdmin, BaseGroupAdmin):
     pass
 
 
 # --- Programme editions ----------------------------------------------------------------------------
+
+
+DISTRICTS_FILE_HELP = _(
+    "The district codes in the first column (or a column named district_code). "
+    "When a file is given, it replaces the list chosen above."
+)
+
+
+def _column_names_as_code(text: Any) -> SafeString:
+    """``text`` with the column name a file must use marked as code (typed as it is, in any language)."""
+    return mark_safe(escape(str(text)).replace("district_code", "<code>district_code</code>"))  # noqa: S308
 
 
 class EditionForm(forms.ModelForm):
@@ -490,10 +612,7 @@ class EditionForm(forms.ModelForm):
         label=_("Or upload a CSV file"),
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
-        help_text=_(
-            "The district codes in the first column (or a column named district_code). "
-            "When a file is given, it replaces the list chosen above."
-        ),
+        help_text=lazy(lambda: _column_names_as_code(DISTRICTS_FILE_HELP), SafeString)(),
     )
 
     class Meta:
@@ -556,7 +675,7 @@ class EditionForm(forms.ModelForm):
 
 
 @admin.register(Edition)
-class EditionAdmin(admin.ModelAdmin):
+class EditionAdmin(LocalizedAdmin):
     form = EditionForm
     list_display = ("code", "title", "budget_cap", "deadline", "is_active")
     list_filter = ("is_active",)
@@ -623,6 +742,9 @@ class RoleModelDistrictAdmin(ReadOnlyAdmin):
     def province(self, obj: RoleModelDistrict) -> Any:
         return obj.district.province
 
+    def object_label(self, obj: RoleModelDistrict) -> str:
+        return f"{obj.district_id} {obj.district} ({obj.edition})"
+
 
 class HolidayForm(forms.ModelForm):
     date = BEDateField(label=_("date"), help_text=date_hint_lazy())
@@ -642,6 +764,9 @@ class HolidayAdmin(AuditedAdmin):
     @admin.display(description=_("date"), ordering="date")
     def day(self, obj: Holiday) -> str:
         return thaidate(obj.date)
+
+    def object_label(self, obj: Holiday) -> str:
+        return f"{thaidate(obj.date)} {obj.name}"
 
 
 # --- Project bank ------------------------------------------------------------------------------------
@@ -740,24 +865,38 @@ class BankEntryAdmin(AuditedAdmin):
 # --- Read-only: the audit trail and projects ---------------------------------------------------------
 
 
+class ActionFilter(admin.SimpleListFilter):
+    """The trail's actions by their labels (the column holds codes)."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        codes = AuditEvent.objects.order_by().values_list("action", flat=True).distinct()
+        return sorted(((code, audit_actions.action_label(code)) for code in codes), key=lambda c: c[1])
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
+        value = self.value()
+        return queryset.filter(action=value) if value else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = (
-        "id",
+        record_number,
         "time",
         "chain",
         "chain_seq",
         "actor_username",
         "acting_for_username",
-        "role",
-        "action",
-        "object_type",
-        "object_id",
-        "district_id",
-        "project_id",
+        "role_name",
+        "action_name",
+        "object_name",
+        "district_code",
+        "project_number",
         "is_late",
     )
-    list_filter = ("action", "is_late")
+    list_filter = (ActionFilter, "is_late")
     search_fields = ("actor_username", "object_id", "chain")
     ordering = ("-id",)
     show_full_result_count = False
@@ -768,28 +907,90 @@ class AuditEventAdmin(ReadOnlyAdmin):
         "time",
         "actor_username",
         "acting_for_username",
-        "role",
+        "role_name",
         "area_code",
-        "action",
-        "object_type",
+        "action_name",
+        "object_name",
         "object_id",
         "district",
         "province",
         "project",
-        "from_state",
-        "to_state",
+        "from_state_name",
+        "to_state_name",
         "comment",
         "is_late",
-        "rule_results",
-        "budget",
-        "payload",
+        "rules",
+        "budget_figures",
+        "details",
         "prev_hash",
         "hash",
     )
+    readonly_fields = fields
 
     @admin.display(description=_("time"), ordering="created_at")
     def time(self, obj: AuditEvent) -> str:
         return thaidatetime(obj.created_at)
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_name(self, obj: AuditEvent) -> str:
+        return audit_actions.action_label(obj.action)
+
+    @admin.display(description=_("object"), ordering="object_type")
+    def object_name(self, obj: AuditEvent) -> str:
+        return audit_actions.object_label(obj)
+
+    @admin.display(description=_("role"), ordering="role")
+    def role_name(self, obj: AuditEvent) -> str:
+        return role_label(obj.role) if obj.role else ""
+
+    @admin.display(description=_("from"))
+    def from_state_name(self, obj: AuditEvent) -> str:
+        return state_label(obj.from_state) if obj.from_state else ""
+
+    @admin.display(description=_("to"))
+    def to_state_name(self, obj: AuditEvent) -> str:
+        return state_label(obj.to_state) if obj.to_state else ""
+
+    @admin.display(description=_("district"), ordering="district_id")
+    def district_code(self, obj: AuditEvent) -> str:
+        return obj.district_id or ""
+
+    @admin.display(description=_("project"), ordering="project_id")
+    def project_number(self, obj: AuditEvent) -> str:
+        return str(obj.project_id or "")
+
+    @admin.display(description=_("rule results"))
+    def rules(self, obj: AuditEvent) -> str:
+        """Each rule checked: met (✓) or not (✗), in the guideline's words."""
+        rows = []
+        for result in obj.rule_results or []:
+            rule = RULES.get(str(result.get("code", "")))
+            passed = bool(result.get("passed"))
+            if rule is None:
+                rows.append(("✓" if passed else "✗", str(result.get("code", ""))))
+                continue
+            text = str(rule.holds if passed else rule.message)
+            rows.append(("✓" if passed else "✗", str(rule.clause) if "%(" in text else text))
+        return format_html_join("", "<div>{} {}</div>", rows) if rows else ""
+
+    @admin.display(description=_("budget"))
+    def budget_figures(self, obj: AuditEvent) -> str:
+        rows = [
+            (audit_actions.key_label(str(k)), audit_actions.money_text(v))
+            for k, v in (obj.budget or {}).items()
+        ]
+        return format_html_join("", "<div><strong>{}:</strong> {}</div>", rows) if rows else ""
+
+    @admin.display(description=_("details"))
+    def details(self, obj: AuditEvent) -> str:
+        """The payload as the audit pages show it: labelled, dates in the user's calendar."""
+        rows = [(detail.label, detail.text) for detail in audit_actions.payload_details(obj)]
+        if not rows:
+            return ""
+        return format_html_join("", "<div><strong>{}:</strong> {}</div>", rows)
+
+    def object_label(self, obj: AuditEvent) -> str:
+        return event_label(obj)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_view_permission(request, obj) and access.may_read_all_history(
@@ -801,10 +1002,22 @@ class BudgetLineInline(ReadOnlyInline):
     model = BudgetLine
     fields = ("position", "description", "category", "amount")
 
+    def object_label(self, obj: BudgetLine) -> str:
+        return f"{obj.description} ({baht(obj.amount)})"
+
 
 @admin.register(Project)
 class ProjectAdmin(ReadOnlyAdmin):
-    list_display = ("id", "title", "district", "edition", "state", "created_by", "created_at", "history")
+    list_display = (
+        record_number,
+        "title",
+        "district",
+        "edition",
+        "state",
+        "created_by",
+        "created_at",
+        "history",
+    )
     list_filter = ("state", "edition")
     list_select_related = ("district", "edition", "created_by")
     search_fields = ("title", "district__code", "district__name_th")
@@ -829,6 +1042,9 @@ class DisbursementAdmin(ReadOnlyAdmin):
     search_fields = ("district__code", "district__name_th", "reference")
     ordering = ("-recorded_at",)
 
+    def object_label(self, obj: Disbursement) -> str:
+        return f"{obj.district_id} {obj.district} {thaidate(obj.paid_on)} {baht(obj.amount)}"
+
 
 # --- Delegations: viewed, and revoked -----------------------------------------------------------------
 
@@ -840,6 +1056,9 @@ class DelegationAdmin(ReadOnlyAdmin):
     list_select_related = ("delegate", "delegator", "district")
     search_fields = ("delegate__username", "delegator__username", "district__code", "district__name_th")
     actions = ["revoke"]
+
+    def object_label(self, obj: Delegation) -> str:
+        return delegation_label(obj)
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         return super(ReadOnlyAdmin, self).has_change_permission(request) and is_admin(request)
@@ -857,20 +1076,223 @@ class DelegationAdmin(ReadOnlyAdmin):
         messages.success(request, gettext("%(count)s delegations revoked.") % {"count": revoked})
 
 
-# --- viewflow's own admin pages: looked at, never changed here ------------------------------------
-# (tasks are claimed, released and assigned through ``approvals.services``, which audits them)
+# --- The libraries' admin pages, in the user's language ---------------------------------------------
+# viewflow's processes and tasks: looked at, never changed here (tasks are claimed, released and
+# assigned through ``approvals.services``, which audits them). django-axes' login attempts.
+# Their own columns show English (``str()``, "pk", viewflow's node names, axes' "3 Attempt
+# Remaining"): each library's admin class is registered again with labelled columns and fields.
 
 
-def _read_only_registration(model: Any) -> None:
+def _register_again(model: Any, *bases: type, **attrs: Any) -> None:
+    """Register ``model`` again: its current admin class, after ``bases``, with ``attrs``."""
     if not admin.site.is_registered(model):
         return
     existing = type(admin.site.get_model_admin(model))
     admin.site.unregister(model)
-    admin.site.register(model, type(f"ReadOnly{existing.__name__}", (ReadOnlyAdmin, existing), {}))
+    admin.site.register(model, type(existing.__name__, (*bases, existing), attrs))
 
 
-for _model in (Process, Task):
-    _read_only_registration(_model)
+def flow_title(flow_class: Any) -> str:
+    """A flow's name (its ``process_title`` is an English msgid of our catalogue)."""
+    return gettext(str(flow_class.process_title)) if flow_class is not None else ""
+
+
+def process_label(process: Any) -> str:
+    return f"{flow_title(process.flow_class)} #{process.pk}"
+
+
+TASK_KINDS = {
+    "START": _("start"),
+    "HUMAN": _("a person's task"),
+    "SWITCH": _("routing"),
+    "END": _("end"),
+    "JOB": _("automatic task"),
+    "EVENT": _("event"),
+}
+
+
+def step_name(node: Any) -> str:
+    """A node of the flow as our pages name it: its step, the state it ends in, or its kind."""
+    if node is None:
+        return ""
+    name = str(getattr(node, "name", "") or "")
+    if name in flows.STEP_LABELS:
+        return str(flows.STEP_LABELS[name])
+    if name in flows.END_STATE:
+        return gettext("end: %(state)s") % {"state": state_label(flows.END_STATE[name])}
+    if name.startswith("after_") and name[len("after_") :] in flows.STEP_LABELS:
+        return gettext("after: %(step)s") % {"step": flows.STEP_LABELS[name[len("after_") :]]}
+    kind = TASK_KINDS.get(str(getattr(node, "task_type", "")))
+    return capfirst(str(kind)) if kind is not None else name
+
+
+def task_label(task: Any) -> str:
+    return gettext("%(process)s, %(step)s (%(status)s)") % {
+        "process": process_label(task.process),
+        "step": step_name(task.flow_task),
+        "status": task.get_status_display(),
+    }
+
+
+class ProcessColumns:
+    @admin.display(description=_("flow"), ordering="flow_class")
+    def flow(self, obj: Any) -> str:
+        return flow_title(obj.flow_class)
+
+    @admin.display(description=_("participants"))
+    def participants_list(self, obj: Any) -> str:
+        return str(self.participants(obj))  # type: ignore[attr-defined]
+
+    def object_label(self, obj: Any) -> str:
+        return process_label(obj)
+
+
+class TaskColumns:
+    @admin.display(description=_("step"), ordering="flow_task")
+    def step(self, obj: Any) -> str:
+        return step_name(obj.flow_task)
+
+    @admin.display(description=_("kind"), ordering="flow_task_type")
+    def kind(self, obj: Any) -> str:
+        label = TASK_KINDS.get(obj.flow_task_type)
+        return capfirst(str(label)) if label is not None else str(obj.flow_task_type)
+
+    @admin.display(description=Task._meta.get_field("process").verbose_name, ordering="process")
+    def process_name(self, obj: Any) -> str:
+        return process_label(obj.process)
+
+    def object_label(self, obj: Any) -> str:
+        return task_label(obj)
+
+
+class ProcessTaskInline(TaskColumns, ReadOnlyInline):
+    model = Task
+    fields = ("step", "kind", "status", "owner", "created", "finished")
+    readonly_fields = fields
+
+
+_register_again(
+    Process,
+    ProcessColumns,
+    ReadOnlyAdmin,
+    list_display=[record_number, "created", "flow", "status", "participants_list"],
+    list_display_links=[record_number, "created", "flow"],
+    list_filter=["status", "created"],
+    fields=("flow", "status", "created", "finished"),
+    readonly_fields=("flow", "status", "created", "finished"),
+    inlines=[ProcessTaskInline],
+)
+_register_again(
+    Task,
+    TaskColumns,
+    ReadOnlyAdmin,
+    list_display=[record_number, "created", "process_name", "step", "status", "owner", "started", "finished"],
+    list_display_links=[record_number, "created", "process_name"],
+    fields=(
+        "process_name",
+        "step",
+        "kind",
+        "status",
+        "owner",
+        "owner_permission",
+        "created",
+        "assigned",
+        "started",
+        "finished",
+    ),
+    readonly_fields=(
+        "process_name",
+        "step",
+        "kind",
+        "status",
+        "owner",
+        "owner_permission",
+        "created",
+        "assigned",
+        "started",
+        "finished",
+    ),
+    list_filter=["status", "created"],
+)
+
+
+try:  # django-axes' admin (``AXES_ENABLE_ADMIN``)
+    from axes.conf import settings as axes_settings
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+except ImportError:  # pragma: no cover - axes not installed
+    pass
+else:
+
+    class AccessAttemptColumns:
+        @admin.display(description=_("expires"))
+        def expires(self, obj: Any) -> str:
+            expiration = getattr(obj, "expiration", None)
+            return thaidatetime(expiration.expires_at) if expiration is not None else gettext("Not set")
+
+        @admin.display(description=_("status"))
+        def lock_status(self, obj: Any) -> str:
+            limit = axes_settings.AXES_FAILURE_LIMIT
+            if isinstance(limit, int) and obj.failures_since_start < limit:
+                return gettext("%(count)s attempts left") % {"count": limit - obj.failures_since_start}
+            return gettext("Locked Out")
+
+        @admin.action(description=_("Clean up expired attempts"))
+        def cleanup_expired_attempts(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+            count = self.handler.clean_expired_user_attempts(request=request)  # type: ignore[attr-defined]
+            self.message_user(  # type: ignore[attr-defined]
+                request, gettext("%(count)s expired login attempts cleaned up.") % {"count": count}
+            )
+
+        def get_list_display(self, request: HttpRequest) -> Any:
+            names = {"expiration": "expires", "status": "lock_status"}
+            return [names.get(name, name) for name in super().get_list_display(request)]  # type: ignore[misc]
+
+        def object_label(self, obj: Any) -> str:
+            return gettext("Failed logins of %(username)s from %(address)s, %(time)s") % {
+                "username": obj.username,
+                "address": obj.ip_address or "—",
+                "time": thaidatetime(obj.attempt_time),
+            }
+
+    class AccessLogColumns:
+        def object_label(self, obj: Any) -> str:
+            return gettext("Login of %(username)s from %(address)s, %(time)s") % {
+                "username": obj.username,
+                "address": obj.ip_address or "—",
+                "time": thaidatetime(obj.attempt_time),
+            }
+
+    class AccessFailureColumns:
+        def object_label(self, obj: Any) -> str:
+            return gettext("Failed login of %(username)s from %(address)s, %(time)s") % {
+                "username": obj.username,
+                "address": obj.ip_address or "—",
+                "time": thaidatetime(obj.attempt_time),
+            }
+
+    _register_again(
+        AccessAttempt,
+        AccessAttemptColumns,
+        fieldsets=(
+            (None, {"fields": ("username", "path_info", "failures_since_start", "expires")}),
+            (_("Form Data"), {"fields": ("get_data", "post_data")}),
+            (_("Meta Data"), {"fields": ("user_agent", "ip_address", "http_accept")}),
+        ),
+        readonly_fields=[
+            "user_agent",
+            "ip_address",
+            "username",
+            "http_accept",
+            "path_info",
+            "attempt_time",
+            "get_data",
+            "post_data",
+            "failures_since_start",
+            "expires",
+        ],
+    )
+    _register_again(AccessLog, AccessLogColumns)
+    _register_again(AccessFailureLog, AccessFailureColumns)
 
 
 # API tokens are issued through POST /api/v1/auth/token/ only; the admin would create them unaudited.

@@ -31,7 +31,9 @@ class DistrictQuerySet(models.QuerySet["District"]):
 
 class District(models.Model):
     code = models.CharField(_("DOPA code"), max_length=4, primary_key=True)
-    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="districts")
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="districts", verbose_name=_("province")
+    )
     name_th = models.CharField(_("Thai name"), max_length=150)
     name_en = models.CharField(_("English name"), max_length=150, blank=True)
     is_programme_district = models.BooleanField(
@@ -53,7 +55,9 @@ class District(models.Model):
 
 class Subdistrict(models.Model):
     code = models.CharField(_("DOPA code"), max_length=6, primary_key=True)
-    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="subdistricts")
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="subdistricts", verbose_name=_("district")
+    )
     name_th = models.CharField(_("Thai name"), max_length=150)
     name_en = models.CharField(_("English name"), max_length=150, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=5, blank=True)
@@ -72,7 +76,9 @@ class InspectionRegion(models.Model):
 
     code = models.CharField(_("region code"), max_length=20, primary_key=True)
     name = models.CharField(_("name"), max_length=200)
-    provinces = models.ManyToManyField(Province, related_name="regions", blank=True)
+    provinces = models.ManyToManyField(
+        Province, related_name="regions", blank=True, verbose_name=_("provinces")
+    )
 
     class Meta:
         ordering = ["code"]

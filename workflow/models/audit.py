@@ -13,9 +13,13 @@ class AuditChain(models.Model):
     Appending locks only this row, so districts never wait for each other.
     """
 
-    key = models.CharField(max_length=20, primary_key=True)
-    last_seq = models.PositiveBigIntegerField(default=0)
-    last_hash = models.CharField(max_length=64, default="")
+    key = models.CharField(_("chain"), max_length=20, primary_key=True)
+    last_seq = models.PositiveBigIntegerField(_("last sequence number"), default=0)
+    last_hash = models.CharField(_("last hash"), max_length=64, default="")
+
+    class Meta:
+        verbose_name = _("audit chain")
+        verbose_name_plural = _("audit chains")
 
     def __str__(self) -> str:
         return f"{self.key} @{self.last_seq}"
@@ -25,38 +29,64 @@ class AuditEvent(models.Model):
     chain = models.CharField(_("chain"), max_length=20)
     chain_seq = models.PositiveBigIntegerField(_("sequence in chain"))
     created_at = models.DateTimeField(_("time"))
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("actor's account"),
+    )
     actor_username = models.CharField(_("actor"), max_length=150)
     acting_for = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("account acted for"),
     )
     acting_for_username = models.CharField(_("acting for"), max_length=150, blank=True)
     role = models.CharField(_("role"), max_length=30, blank=True)
     area_code = models.CharField(_("area"), max_length=20, blank=True)
     action = models.CharField(_("action"), max_length=50)
-    object_type = models.CharField(max_length=50)
-    object_id = models.CharField(max_length=50, blank=True)
+    object_type = models.CharField(_("object type"), max_length=50)
+    object_id = models.CharField(_("object ID"), max_length=50, blank=True)
     district = models.ForeignKey(
-        "workflow.District", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "workflow.District",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("district"),
     )
     province = models.ForeignKey(
-        "workflow.Province", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "workflow.Province",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("province"),
     )
     project = models.ForeignKey(
-        "workflow.Project", on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+        "workflow.Project",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("project"),
     )
     from_state = models.CharField(_("from"), max_length=20, blank=True)
     to_state = models.CharField(_("to"), max_length=20, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     is_late = models.BooleanField(_("late"), default=False)
-    rule_results = models.JSONField(default=list, blank=True)
-    budget = models.JSONField(default=dict, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    rule_results = models.JSONField(_("rule results"), default=list, blank=True)
+    budget = models.JSONField(_("budget"), default=dict, blank=True)
+    payload = models.JSONField(_("details"), default=dict, blank=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64)
     # The id of the key whose HMAC-SHA256 ``hash`` is (``AUDIT_HASH_KEYS``); NULL for an event
     # hashed with plain SHA-256 before keyed hashes (accepted only where the settings allow it).
-    hash_key = models.CharField(max_length=16, null=True, blank=True)  # noqa: DJ001
+    hash_key = models.CharField(_("hash key"), max_length=16, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["id"]

@@ -11,7 +11,9 @@ from .programme import Dimension
 
 class BankEntry(models.Model):
     code = models.CharField(_("code"), max_length=50, unique=True)
-    subdistrict = models.ForeignKey(Subdistrict, on_delete=models.PROTECT, related_name="bank_entries")
+    subdistrict = models.ForeignKey(
+        Subdistrict, on_delete=models.PROTECT, related_name="bank_entries", verbose_name=_("subdistrict")
+    )
     title = models.CharField(_("title"), max_length=500)
     description = models.TextField(_("description"), blank=True)
     dimension = models.CharField(_("dimension"), max_length=20, choices=Dimension.choices)

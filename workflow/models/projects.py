@@ -62,13 +62,21 @@ class ProjectQuerySet(models.QuerySet["Project"]):
 
 
 class Project(ConcurrentTransitionMixin, models.Model):
-    edition = models.ForeignKey(Edition, on_delete=models.PROTECT, related_name="projects")
-    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="projects")
-    bank_entry = models.ForeignKey(BankEntry, on_delete=models.PROTECT, related_name="projects")
+    edition = models.ForeignKey(
+        Edition, on_delete=models.PROTECT, related_name="projects", verbose_name=_("edition")
+    )
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="projects", verbose_name=_("district")
+    )
+    bank_entry = models.ForeignKey(
+        BankEntry, on_delete=models.PROTECT, related_name="projects", verbose_name=_("project bank entry")
+    )
     title = models.CharField(_("title"), max_length=500)
     dimension = models.CharField(_("dimension"), max_length=20, choices=Dimension.choices, blank=True)
     dimension_other = models.CharField(_("other dimension"), max_length=300, blank=True)
-    subdistricts = models.ManyToManyField(Subdistrict, related_name="projects", blank=True)
+    subdistricts = models.ManyToManyField(
+        Subdistrict, related_name="projects", blank=True, verbose_name=_("subdistricts")
+    )
     target_villages = models.PositiveIntegerField(_("target villages"), default=0)
     target_households = models.PositiveIntegerField(_("target households"), default=0)
     start_date = models.DateField(_("start date"), null=True, blank=True)
@@ -109,7 +117,10 @@ class Project(ConcurrentTransitionMixin, models.Model):
     suggestions = models.TextField(_("suggestions"), blank=True)
 
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_projects"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="created_projects",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -193,14 +204,18 @@ class Project(ConcurrentTransitionMixin, models.Model):
 class BudgetLine(models.Model):
     """A planned budget line; the project's budget is the sum of its lines."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="budget_lines")
-    position = models.PositiveIntegerField(default=0)
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="budget_lines", verbose_name=_("project")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
     description = models.CharField(_("description"), max_length=500)
     category = models.CharField(_("category"), max_length=30, choices=LineCategory.choices)
     amount = models.DecimalField(_("amount (THB)"), max_digits=14, decimal_places=2)
 
     class Meta:
         ordering = ["position", "id"]
+        verbose_name = _("budget line")
+        verbose_name_plural = _("budget lines")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount__gte=Decimal("0")), name="budget_line_not_negative"
@@ -214,14 +229,18 @@ class BudgetLine(models.Model):
 class SpendLine(models.Model):
     """Actual spend, recorded with the implementation."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="spend_lines")
-    position = models.PositiveIntegerField(default=0)
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="spend_lines", verbose_name=_("project")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
     description = models.CharField(_("description"), max_length=500)
     category = models.CharField(_("category"), max_length=30, choices=LineCategory.choices)
     amount = models.DecimalField(_("amount (THB)"), max_digits=14, decimal_places=2)
 
     class Meta:
         ordering = ["position", "id"]
+        verbose_name = _("spend line")
+        verbose_name_plural = _("spend lines")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount__gte=Decimal("0")), name="spend_line_not_negative"
@@ -244,9 +263,13 @@ class ProgressUpdate(models.Model):
         PROGRESS = "progress", _("Progress update")
         SUPERVISION = "supervision", _("Supervision note")
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="progress_updates")
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="progress_updates", verbose_name=_("project")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+    )
     author_role = models.CharField(_("role"), max_length=30)
     as_of = models.DateField(_("date"))
     percent_done = models.PositiveSmallIntegerField(_("percent done"), null=True, blank=True)
@@ -276,19 +299,30 @@ class EvidenceFile(models.Model):
         MONITORING_PHOTO = "monitoring_photo", _("Monitoring photo")
         PROGRESS_PHOTO = "progress_photo", _("Progress photo")
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="evidence_files")
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.EVIDENCE)
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="evidence_files", verbose_name=_("project")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.EVIDENCE)
     progress_update = models.ForeignKey(
-        ProgressUpdate, on_delete=models.CASCADE, null=True, blank=True, related_name="photos"
+        ProgressUpdate,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="photos",
+        verbose_name=_("progress update"),
     )
     file = models.FileField(_("file"), upload_to=stored_name)  # a random name (workflow.uploads)
     caption = models.CharField(_("caption"), max_length=500, blank=True)
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    sha256 = models.CharField(_("SHA-256 fingerprint"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
 
     def __str__(self) -> str:
         return self.caption or self.file.name
@@ -297,14 +331,20 @@ class EvidenceFile(models.Model):
 class MonitoringRecord(models.Model):
     """The inspector's findings; a project returned for more work may be monitored again."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="monitoring_records")
-    inspector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="monitoring_records", verbose_name=_("project")
+    )
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("inspector")
+    )
     findings = models.TextField(_("findings"))
     recommendations = models.TextField(_("recommendations"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("monitoring record")
+        verbose_name_plural = _("monitoring records")
 
     def __str__(self) -> str:
         return f"{self.project_id}: {self.findings[:40]}"
@@ -313,14 +353,20 @@ class MonitoringRecord(models.Model):
 class DistrictSubmission(models.Model):
     """A district chief's submission of the district's reported projects for an edition."""
 
-    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="submissions")
-    edition = models.ForeignKey(Edition, on_delete=models.PROTECT, related_name="submissions")
-    version = models.PositiveIntegerField(default=1)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    submitted_at = models.DateTimeField()
-    is_late = models.BooleanField(default=False)
-    projects = models.ManyToManyField(Project, related_name="submissions")
-    comment = models.TextField(blank=True)
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="submissions", verbose_name=_("district")
+    )
+    edition = models.ForeignKey(
+        Edition, on_delete=models.PROTECT, related_name="submissions", verbose_name=_("edition")
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("submitted by")
+    )
+    submitted_at = models.DateTimeField(_("submitted"))
+    is_late = models.BooleanField(_("late"), default=False)
+    projects = models.ManyToManyField(Project, related_name="submissions", verbose_name=_("projects"))
+    comment = models.TextField(_("comment"), blank=True)
     # The chief whose role the submitter held as acting official (รักษาราชการแทน), else empty:
     # the book's and the covering letter's signature blocks say so.
     acting_for = models.ForeignKey(
@@ -338,6 +384,8 @@ class DistrictSubmission(models.Model):
 
     class Meta:
         ordering = ["-submitted_at"]
+        verbose_name = _("district submission")
+        verbose_name_plural = _("district submissions")
         constraints = [
             models.UniqueConstraint(
                 fields=["district", "edition", "version"], name="submission_version_unique"

@@ -53,12 +53,21 @@ def _area_condition() -> models.Q:
 
 class RoleMembership(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="role_memberships",
+        verbose_name=_("user"),
     )
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
-    district = models.ForeignKey(District, on_delete=models.PROTECT, null=True, blank=True)
-    province = models.ForeignKey(Province, on_delete=models.PROTECT, null=True, blank=True)
-    region = models.ForeignKey(InspectionRegion, on_delete=models.PROTECT, null=True, blank=True)
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("district")
+    )
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("province")
+    )
+    region = models.ForeignKey(
+        InspectionRegion, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("inspection region")
+    )
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     granted_by = models.ForeignKey(
@@ -67,6 +76,7 @@ class RoleMembership(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("granted by"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -119,7 +129,7 @@ class Delegation(models.Model):
     )
     role = models.CharField(_("role"), max_length=30, choices=Role.choices, default=Role.DISTRICT_CHIEF)
     district = models.ForeignKey(District, on_delete=models.PROTECT, verbose_name=_("district"))
-    starts_on = models.DateField(_("from"))
+    starts_on = models.DateField(_("from date"))
     ends_on = models.DateField(_("until"))
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
