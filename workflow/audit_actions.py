@@ -360,7 +360,17 @@ def value_label(key: str, value: Any) -> str:
         return warning_label(code)
     if key in ("from_state", "to_state", "state"):
         return state_label(code)
+    if key in ("dimension", "dimensions"):
+        return dimension_label(code)
     return code
+
+
+def dimension_label(code: str) -> str:
+    """A development dimension's label (an edition's ``dimensions``, a project's ``dimension``)."""
+    from .models import Dimension
+
+    labels = dict(Dimension.choices)
+    return str(labels[code]) if code in labels else code
 
 
 # --- Formatting ------------------------------------------------------------------------------------------
@@ -447,6 +457,8 @@ def _field_value(object_type: str, name: str, value: Any) -> str:
     amount in baht, a date in the Buddhist Era; else as any payload value."""
     if isinstance(value, list | tuple):  # a list of values (an edition's dimensions ...): each labelled
         return ", ".join(_field_value(object_type, name, item) for item in value) or "—"
+    if name in ("dimension", "dimensions") and isinstance(value, str):
+        return dimension_label(value)
     model_field = _model_field(_model(object_type), name)
     if model_field is not None and value not in (None, "", HIDDEN_VALUE):
         choices = dict(getattr(model_field, "flatchoices", None) or [])

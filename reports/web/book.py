@@ -19,6 +19,7 @@ from workflow import selectors as wf
 from workflow.errors import DomainError, NotFound
 
 from .. import files, selectors, services
+from .parts import area_name
 
 
 class AcknowledgeForm(forms.Form):
@@ -125,7 +126,7 @@ def submission_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request,
             _("Receipt of version %(version)s of %(district)s's book is acknowledged.")
-            % {"version": submission.version, "district": submission.district.name_th},
+            % {"version": submission.version, "district": area_name(submission.district)},
         )
     return redirect(request.POST.get("next") or "district-book", code=submission.district_id)
 

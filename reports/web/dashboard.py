@@ -63,6 +63,7 @@ STATE_COLOURS: dict[str, str] = {
 # --- The numbers behind each chart ---------------------------------------------------------
 
 TEXT, INT, MONEY, PERCENT = "text", "int", "money", "percent"
+CODE = "code"  # a machine code shown as such (in <code>), next to its label
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,7 @@ def chart_table(board: Dashboard, chart: str) -> Table:
     if chart == "dimensions":
         return Table(
             columns=[
-                Column(_("Code"), TEXT),
+                Column(_("Code"), CODE),
                 Column(_("Dimension"), TEXT),
                 Column(_("Live projects")),
                 Column(_("Budget (baht)"), MONEY),

@@ -88,7 +88,9 @@ class Holiday(models.Model):
         verbose_name_plural = _("public holidays")
 
     def __str__(self) -> str:
-        return f"{self.date} {self.name}"
+        from workflow.dates import format_date
+
+        return f"{format_date(self.date)} {self.name}"
 
 
 class RoleModelDistrict(models.Model):

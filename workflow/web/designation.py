@@ -22,6 +22,8 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -54,6 +56,14 @@ class DesignationForm(forms.Form):
             "When a file is given, it replaces the list typed above."
         ),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The column name a file must use is typed as it is, in any language: shown as code.
+        help_text = escape(str(self.fields["file"].help_text))
+        self.fields["file"].help_text = mark_safe(  # noqa: S308 - escaped above, one tag added
+            help_text.replace("district_code", "<code>district_code</code>")
+        )
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data.get("file")
