@@ -3,30 +3,40 @@ pages and the API both send."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.http import FileResponse, HttpResponse
 
 from workflow.errors import NotFound
-from workflow.models import DistrictSubmission
+from workflow.models import District, DistrictSubmission, Edition
 
-from .book import Book
+from .book import Book, book_build
 from .docx import render_docx
 from .models import CoveringLetter
-from .render import draft_pdf, render_slot
+from .render import cached_by_token, draft_pdf, draft_token, render_slot
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def _draft_name(book: Book, suffix: str) -> str:
-    return f"report-book-{book.district.code}-{book.edition.code}-draft.{suffix}"
+def _draft_name(district: District, edition: Edition, suffix: str) -> str:
+    return f"report-book-{district.code}-{edition.code}-draft.{suffix}"
 
 
-def draft_pdf_response(book: Book) -> HttpResponse:
-    """The draft book as a PDF shown in the browser, from the drafts' cache when unchanged
-    (raises ``BookRenderError``, ``RenderBusy``, ``BookTooLong``)."""
-    rendered = draft_pdf(book)
+def draft_pdf_response(
+    district: District, edition: Edition, build: Callable[[], Book] | None = None
+) -> HttpResponse:
+    """The district's draft book as a PDF shown in the browser, from the drafts' cache when
+    unchanged — without reading the book when nothing audited has changed since this process
+    last composed it (``render.draft_token``). ``build`` reads the book (default: the draft of
+    ``district`` and ``edition``). Raises ``BookRenderError``, ``RenderBusy``, ``BookTooLong``."""
+    token = draft_token(district, edition)  # before the book is read: see render's note
+    rendered = cached_by_token(token)
+    if rendered is None:
+        book = build() if build is not None else book_build(district=district, edition=edition, draft=True)
+        rendered = draft_pdf(book, token=token)
     response = HttpResponse(rendered.content, content_type=PDF)
-    response["Content-Disposition"] = f'inline; filename="{_draft_name(book, "pdf")}"'
+    response["Content-Disposition"] = f'inline; filename="{_draft_name(district, edition, "pdf")}"'
     response["X-Page-Count"] = str(rendered.pages)
     return response
 
@@ -36,7 +46,9 @@ def draft_docx_response(book: Book) -> HttpResponse:
     with render_slot():
         content = render_docx(book)
     response = HttpResponse(content, content_type=DOCX)
-    response["Content-Disposition"] = f'attachment; filename="{_draft_name(book, "docx")}"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="{_draft_name(book.district, book.edition, "docx")}"'
+    )
     return response
 
 

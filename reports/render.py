@@ -14,6 +14,17 @@
   ``REPORT_BOOK_DRAFT_CACHE_BYTES``. A book over its page budget is remembered too, so asking
   again is refused without a print. The same draft asked for by many at once is printed once
   (the others wait for it, within the same bounded wait).
+* **A shortcut to the key.** Composing the page to learn its key costs more than the rest of
+  an unchanged draft's request. Everything a book prints is written by a service that appends
+  an audit event to the district's chain or the national one (projects, parts 1 and 2, money,
+  evidence, roles, acting officials, and the admin site's changes of names, bank entries,
+  editions and settings), and chain heads only move forward. So each process remembers, for
+  the district's and the national chain heads (with the edition, the language, the day and the
+  renderer), which key they composed to (``draft_token``); while neither head has moved, an
+  unchanged draft is served without reading the book at all. The token is read before the book
+  is, so a change committed in between can only make the token name a newer book, never an
+  older one; a change made outside the services (a hand-edited database) is seen once any
+  audited change of the district or the country moves a head, or the process restarts.
 * **The submitted book, printed with no lock held.** ``prepare_final`` prints a book composed
   inside the submission's first (rolled back) pass and keeps it for ``take_prepared``, which
   the second pass calls under the lock with the key of what it would print now (see
@@ -36,12 +47,17 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone, translation
 
 from . import pdf
 from .book import Book
+
+if TYPE_CHECKING:
+    from workflow.models import District, Edition
 from .errors import BookTooLong, RenderBusy
 
 log = logging.getLogger(__name__)
@@ -227,12 +243,57 @@ def draft_key(book: Book) -> pdf.PdfSource:
         book.generated_at = made
 
 
-def draft_pdf(book: Book) -> pdf.RenderedPdf:
-    """The draft book as a PDF: from the cache when nothing it prints has changed.
+# --- The shortcut to a draft's key (see the module's note) -----------------------------------------
+
+_TOKENS_MAX = 1024
+_tokens: OrderedDict[tuple[object, ...], str] = OrderedDict()
+_tokens_guard = threading.Lock()
+
+
+def draft_token(district: District, edition: Edition) -> tuple[object, ...]:
+    """What a district's draft depends on, in one statement: the district's and the national
+    audit chain heads, with the edition, the language, the day and the renderer."""
+    from workflow.audit import NATIONAL_CHAIN
+    from workflow.models import AuditChain
+
+    heads = sorted(
+        AuditChain.objects.filter(key__in=(district.code, NATIONAL_CHAIN)).values_list(
+            "key", "last_seq", "last_hash"
+        )
+    )
+    renderer = tuple(pdf._renderer_fingerprint(pdf._fonts()))
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return (district.code, edition.pk, language, timezone.localdate(), tuple(heads), renderer)
+
+
+def cached_by_token(token: tuple[object, ...]) -> pdf.RenderedPdf | None:
+    """The stored draft that ``token`` composed to, if this process has seen it and the file is
+    still in the cache (raises ``BookTooLong`` as ``cached`` does)."""
+    with _tokens_guard:
+        key = _tokens.get(token)
+        if key is not None:
+            _tokens.move_to_end(token)
+    return cached(key) if key is not None else None
+
+
+def _remember(token: tuple[object, ...] | None, key: str) -> None:
+    if token is None:
+        return
+    with _tokens_guard:
+        _tokens[token] = key
+        _tokens.move_to_end(token)
+        while len(_tokens) > _TOKENS_MAX:
+            _tokens.popitem(last=False)
+
+
+def draft_pdf(book: Book, *, token: tuple[object, ...] | None = None) -> pdf.RenderedPdf:
+    """The draft book as a PDF: from the cache when nothing it prints has changed. ``token``:
+    the ``draft_token`` read before the book was, remembered with the key it composed to.
 
     Raises ``RenderBusy`` (no slot in time), ``BookTooLong``, ``BookRenderError``.
     """
     keyed = draft_key(book)
+    _remember(token, keyed.key)
     hit = cached(keyed.key)
     if hit is not None:
         return hit

@@ -17,9 +17,14 @@ from .book import Book, book_build
 
 def book_for_preview(user: Any, code: str, *, edition_code: str | None = None) -> Book:
     """The district's book as it stands now, marked draft (any user who may see the district)."""
-    district = wf.district_get_visible(user, code)
-    edition = _edition(edition_code)
+    district, edition = preview_target(user, code, edition_code=edition_code)
     return book_build(district=district, edition=edition, draft=True)
+
+
+def preview_target(user: Any, code: str, *, edition_code: str | None = None) -> tuple[District, Edition]:
+    """The district (any user who may see it; 404 outside) and the edition of its draft book,
+    without reading the book (``files.draft_pdf_response`` reads it only when it must)."""
+    return wf.district_get_visible(user, code), _edition(edition_code)
 
 
 def _edition(code: str | None) -> Edition:

@@ -120,10 +120,10 @@ class ReportBookPdfApi(APIView):
         responses={(200, files.PDF): OpenApiResponse(OpenApiTypes.BINARY, description="the draft book")},
     )
     def get(self, request: Request, code: str) -> HttpResponse:
-        book = selectors.book_for_preview(
+        district, edition = selectors.preview_target(
             request.user, code, edition_code=request.query_params.get("edition")
         )
-        return files.draft_pdf_response(book)
+        return files.draft_pdf_response(district, edition)
 
 
 class ReportBookDocxApi(APIView):

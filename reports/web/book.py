@@ -17,8 +17,10 @@ from django.views.decorators.http import require_POST
 from workflow import access
 from workflow import selectors as wf
 from workflow.errors import DomainError, NotFound
+from workflow.models import District, Edition
 
 from .. import files, selectors, services
+from ..book import book_build
 from .parts import area_name
 
 
@@ -56,11 +58,16 @@ def district_book(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _preview(request: HttpRequest, code: str) -> Any:
+def _target(request: HttpRequest, code: str) -> tuple[District, Edition]:
     try:
-        return selectors.book_for_preview(request.user, code, edition_code=request.GET.get("edition") or None)
+        return selectors.preview_target(request.user, code, edition_code=request.GET.get("edition") or None)
     except NotFound as exc:
         raise Http404 from exc
+
+
+def _preview(request: HttpRequest, code: str) -> Any:
+    district, edition = _target(request, code)
+    return book_build(district=district, edition=edition, draft=True)
 
 
 def _unavailable(request: HttpRequest, exc: DomainError) -> HttpResponse:
@@ -74,7 +81,7 @@ def _unavailable(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @login_required
 def book_preview_pdf(request: HttpRequest, code: str) -> HttpResponse:
     try:
-        return files.draft_pdf_response(_preview(request, code))
+        return files.draft_pdf_response(*_target(request, code))
     except DomainError as exc:  # no open edition, or the renderer failed (BookRenderError)
         return _unavailable(request, exc)
 

@@ -215,6 +215,9 @@ def test_an_unchanged_draft_is_printed_once_and_a_changed_one_again(
     assert len(opened) == 1
 
     Project.objects.filter(pk=project.pk).update(title="โครงการฝายชะลอน้ำ (แก้ชื่อ)")
+    # Any audited change of the district moves its chain head: the book is read again (an
+    # edit made outside the services alone is not looked for: ``render.draft_token``).
+    svc.project_comment(project=project, acting_user=world.chief, comment="แก้ชื่อโครงการแล้ว")
     changed = client.get("/api/v1/districts/5001/report-book.pdf")
     assert changed.status_code == 200
     assert changed.content != first.content
