@@ -18,7 +18,7 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template import loader
 from django.utils.translation import gettext as _
 
@@ -28,7 +28,9 @@ API_PREFIX = "/api/"
 logger = logging.getLogger("workflow.api")
 
 
-def problem_response(status: int, code: str, title: str, detail: str = "") -> HttpResponse:
+def problem_response(
+    status: int, code: str, title: str, detail: str = "", errors: list[dict[str, str]] | None = None
+) -> HttpResponse:
     """A problem+json answer made without DRF (outside a view: middleware, lock-outs)."""
     body: dict[str, Any] = {
         "type": f"urn:rolemodel:problem:{code}",
@@ -38,6 +40,8 @@ def problem_response(status: int, code: str, title: str, detail: str = "") -> Ht
     }
     if detail:
         body["detail"] = detail
+    if errors:
+        body["errors"] = errors
     return HttpResponse(
         json.dumps(body, ensure_ascii=False), status=status, content_type=PROBLEM_CONTENT_TYPE
     )
@@ -58,6 +62,34 @@ def database_unavailable_response(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(loader.get_template("503.html").render({}), status=503)
     response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
     return response
+
+
+def _nul_in_query(request: HttpRequest) -> HttpResponse | None:
+    """A NUL character in a query parameter (no text column can hold one; PostgreSQL refuses the
+    statement): 422 naming the parameter in the API, 400 on the pages, before any view runs."""
+    if "%00" not in request.META.get("QUERY_STRING", "") and "\x00" not in request.path:
+        return None
+    names = [
+        name for name, values in request.GET.lists() if "\x00" in name or any("\x00" in v for v in values)
+    ]
+    if not names and "\x00" not in request.path:
+        return None
+    message = _("The text holds a control character; only line breaks and tabs are allowed.")
+    if request.path.startswith(API_PREFIX):
+        return problem_response(
+            422,
+            "invalid_input",
+            _("Some fields are not valid."),
+            errors=[
+                {"field": name.replace("\x00", ""), "code": "control_character", "message": str(message)}
+                for name in names or ["path"]
+            ],
+        )
+    return HttpResponseBadRequest(loader.get_template("400.html").render({"message": message}))
+
+
+def _refused(request: HttpRequest) -> HttpResponse | None:
+    return _nul_in_query(request) or _too_large(request)
 
 
 def _too_large(request: HttpRequest) -> HttpResponse | None:
@@ -91,11 +123,11 @@ class ApiBodyLimitMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
             return self.__acall__(request)
-        refused = _too_large(request)
+        refused = _refused(request)
         return refused if refused is not None else self.get_response(request)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
-        refused = _too_large(request)
+        refused = _refused(request)
         if refused is not None:
             return refused
         response: Awaitable[HttpResponse] = self.get_response(request)

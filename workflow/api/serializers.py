@@ -891,8 +891,9 @@ class SubmissionSerializer(serializers.ModelSerializer):
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    # The user model's limit (and the lock-out records' column); a password of any sane length.
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False, max_length=4096)
 
 
 class TokenSerializer(serializers.Serializer):
