@@ -60,7 +60,7 @@ bench: install
 # Issue 12's failure drills (docs/reliability.md): SIGKILLed PostgreSQL backends, Redis and PostgreSQL
 # outages, backup and restore. Each uses its own PostgreSQL cluster and Redis on free ports. About 5 minutes.
 drills: install
-	$(BIN)/python -m drills.sigkill --fail-on-500
+	$(BIN)/python -m drills.sigkill --fail-on-500 --projects-per-district 150
 	$(BIN)/python -m drills.outage
 	$(BIN)/python -m drills.backup_restore
 
