@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # What the browser tests and the report book need from the operating system (Debian).
-SYSTEM_PACKAGES := chromium fonts-thai-tlwg fonts-thai-tlwg-otf gettext poppler-utils
+SYSTEM_PACKAGES := chromium chromium-headless-shell fonts-thai-tlwg fonts-thai-tlwg-otf gettext poppler-utils
 
 .PHONY: install system-packages run test lint check serve clean bench drills
 

@@ -363,9 +363,18 @@ def _tlwg(name: str) -> str:
     return str(otf if otf.is_file() else _TLWG / f"{name}.ttf")
 
 
-REPORT_BOOK_CHROMIUM = os.environ.get("REPORT_BOOK_CHROMIUM", "chromium")
+# The browser that prints the book: Debian's chromium-headless-shell when installed (`make`
+# installs it), else chromium. The shell is the same engine without the browser's interface:
+# the same PDF and text layer, a smaller browser process and no interface renderer, about
+# 150 MB less per print (docs/benchmarks.md).
+# The program itself, not Debian's /usr/bin wrapper: that one is a shell that does not exec, so
+# stopping it on a timeout would leave the browser running.
+_HEADLESS_SHELL = Path("/usr/lib/chromium/chromium-headless-shell")
+REPORT_BOOK_CHROMIUM = os.environ.get(
+    "REPORT_BOOK_CHROMIUM", str(_HEADLESS_SHELL) if _HEADLESS_SHELL.is_file() else "chromium"
+)
 # Extra command-line switches for that Chromium, space separated. ("--single-process --no-zygote"
-# saves about 80 MB per print but is not robust: a print's browser closed mid-transfer in CI.)
+# saves memory but is not robust: a print's browser closed mid-transfer in CI.)
 REPORT_BOOK_CHROMIUM_ARGS = os.environ.get("REPORT_BOOK_CHROMIUM_ARGS", "").split()
 REPORT_BOOK_FONTS = {
     "regular": os.environ.get("REPORT_BOOK_FONT_REGULAR", _tlwg("Laksaman")),

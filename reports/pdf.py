@@ -15,6 +15,7 @@ print breaks pages exactly as the first.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import json
@@ -177,6 +178,18 @@ def _html(book: Book, fonts: dict[str, str]) -> str:
     return html_digits(page) if book.thai_digits else page
 
 
+def _read_pdf(path: Path, *, anchors: bool = False) -> tuple[int, dict[str, int]]:
+    """The page count of a printed PDF and, if asked, its anchors' pages.
+
+    Read through an open file: given a path, pypdf copies the whole file into memory, and its
+    reader (held in reference cycles) keeps that copy until the garbage collector's next full
+    pass, some 10–20 MB per book that a server process would carry from one print into the next.
+    """
+    with path.open("rb") as handle:
+        reader = PdfReader(handle)
+        return len(reader.pages), (_anchor_pages(reader) if anchors else {})
+
+
 def _anchor_pages(reader: PdfReader) -> dict[str, int]:
     """Anchor id → 1-based page, from the named destinations Chromium writes for ``id``s."""
     pages: dict[str, int] = {}
@@ -255,6 +268,10 @@ def print_source(source: PdfSource, *, max_pages: int | None = None) -> Rendered
     from .render import render_slot
 
     chromium = _chromium()
+    # What the last book left in reference cycles (pypdf's readers, the book's objects) would
+    # otherwise wait for the collector's next full pass and sit in this process while Chromium
+    # runs: 10–20 MB per print before (docs/benchmarks.md). A full pass costs about 70 ms here.
+    gc.collect()
     limit = max_pages if max_pages is not None else int(getattr(settings, "REPORT_BOOK_MAX_PAGES", 200))
     too_long = 0
     with tempfile.TemporaryDirectory(prefix="rolemodel-book-") as tmp:
@@ -280,11 +297,10 @@ def print_source(source: PdfSource, *, max_pages: int | None = None) -> Rendered
             ):
                 first = folder / "first.pdf"
                 page.print_pdf(first)
-                reader = PdfReader(first)
-                if limit and len(reader.pages) > limit:
-                    too_long = len(reader.pages)  # the browser is closed normally, then refused
+                first_pages, anchors = _read_pdf(first, anchors=True)
+                if limit and first_pages > limit:
+                    too_long = first_pages  # the browser is closed normally, then refused
                 else:
-                    anchors = _anchor_pages(reader)
                     toc_pages = {a: anchors[a] for a in source.anchors if a in anchors}
                     shown = {
                         a: thai_digits(str(n)) if source.thai_digits else str(n) for a, n in toc_pages.items()
@@ -303,7 +319,7 @@ def print_source(source: PdfSource, *, max_pages: int | None = None) -> Rendered
             raise BookRenderError() from exc
         if too_long:
             raise BookTooLong(too_long, limit)
-        pages = len(PdfReader(final).pages)
+        pages, _anchors = _read_pdf(final)
         content = final.read_bytes()
     return RenderedPdf(content=content, pages=pages, toc_pages=toc_pages)
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import unicodedata
 import xml.etree.ElementTree as ET
+from collections import Counter
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 CM = 72 / 2.54
@@ -122,6 +125,49 @@ def outside_margins(pages: list[Page]) -> list[tuple[int, Word]]:
                 if (word.text, round(word.x0), round(word.centre)) not in running or word.y1 > page.height:
                     wrong.append((page.number, word))
     return wrong
+
+
+class _Text(HTMLParser):
+    """The text a page shows: everything in its body outside ``style`` and ``script``."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("style", "script", "title"):
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "script", "title"):
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def _letters(text: str) -> Counter[str]:
+    return Counter(c for c in text if not c.isspace() and unicodedata.category(c) != "Cf")
+
+
+def lost_text(pages: list[Page], html: str) -> Counter[str]:
+    """The characters of the printed page's text that the PDF's words lack, with how many.
+
+    A PDF can lose text without a word outside the margins: Chromium's headless shell clips
+    what runs past the page's content box, so a table too wide prints its amounts cut short
+    ("1,234,56") rather than in the margin. Every letter, digit and mark the page shows must
+    therefore come back from the text layer at least as often (the PDF may have more: page
+    numbers, the contents' numbers written in after the first print, running lines).
+    """
+    parser = _Text()
+    parser.feed(html)
+    printed: Counter[str] = Counter()
+    for page in pages:
+        for word in page.words:
+            printed.update(_letters(word.text))
+    return _letters("".join(parser.parts)) - printed
 
 
 def _page_number(text: str) -> bool:
