@@ -201,8 +201,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # from DATAB
     }
     # Tests use a file too (one per test process), so threads and live servers see real locking.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
-    # Django's SQLite backend, rewriting each statement's placeholders once per text (config/sqlite3).
+    # Django's SQLite backend, rewriting each statement's placeholders once per text and
+    # checkpointing the write-ahead log in a thread, off the request path (config/sqlite3).
     DATABASES["default"]["ENGINE"] = "config.sqlite3"
+# How often that thread copies the log back into the database (seconds; 0: SQLite's automatic
+# checkpoints inside the committing request, every 1,000 pages), and the automatic checkpoint
+# kept on every connection as a backstop (pages of 4 KB).
+SQLITE_CHECKPOINT_SECONDS = float(os.environ.get("SQLITE_CHECKPOINT_SECONDS", "0.25"))
+SQLITE_CHECKPOINT_BACKSTOP = int(os.environ.get("SQLITE_CHECKPOINT_BACKSTOP", "10000"))
 # PostgreSQL: a pool of this many connections per process (psycopg's pool, as Django advises
 # under ASGI instead of persistent connections); 0 (the default): a connection per request.
 DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "0"))
