@@ -528,12 +528,22 @@ def category_label(code: str) -> str:
 
 
 _TEXT_NODE = re.compile(r">([^<]+)<")
+# The cover's, the preface's and the signature's own stylesheets sit in the body: their
+# numbers ("margin: 0 auto 1.2cm") are CSS, and Thai digits there make the rule invalid.
+_RAW_TEXT = re.compile(r"(<(style|script)\b.*?</\2\s*>)", re.DOTALL | re.IGNORECASE)
 
 
 def html_digits(html: str) -> str:
-    """Thai digits in every text node of the page body (never in tags, styles or URLs)."""
+    """Thai digits in every text node of the page body (never in tags, stylesheets, scripts or URLs)."""
     head, sep, body = html.partition("<body")
-    return head + sep + _TEXT_NODE.sub(lambda m: ">" + thai_digits(m.group(1)) + "<", body)
+    pieces = _RAW_TEXT.split(body)
+    out = []
+    # split() gives text, then per match the whole element and its tag name, then text again.
+    for index in range(0, len(pieces), 3):
+        out.append(_TEXT_NODE.sub(lambda m: ">" + thai_digits(m.group(1)) + "<", pieces[index]))
+        if index + 1 < len(pieces):
+            out.append(pieces[index + 1])
+    return head + sep + "".join(out)
 
 
 __all__ = [

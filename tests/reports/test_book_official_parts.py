@@ -25,7 +25,7 @@ from reports import parts
 from reports.book import book_build
 from reports.docx import render_docx
 from reports.models import BookSettings, DistrictProfile, ReportBook
-from reports.pdf import render_pdf
+from reports.pdf import compose, render_pdf
 from reports.services import book_settings_update
 from tests import factories as f
 from tests.reports.conftest import fill_parts, reported_project
@@ -318,3 +318,19 @@ def test_dates_on_the_cover_and_preface_follow_the_offices_digits(w: Any) -> Non
     assert "สิงหาคม 2569" in texts
     official = [t for t in texts if "ประจำปีงบประมาณ" in t or "สิงหาคม" in t]
     assert official and not any(re.search("[๐-๙]", t) for t in official)  # Arabic digits, as chosen
+
+
+def test_thai_digits_leave_the_pages_stylesheets_alone(world: Any) -> None:
+    """A district that writes Thai digits gets them in its book's text, never inside the
+    cover's, the preface's or the signature's stylesheets: "๑.๒cm" is no length, and the
+    emblem, the preface's indent and the signature's place were lost with it."""
+    fill_parts(world)  # Thai digits
+    reported_project(world, 1, photos=0)
+    with translation.override("th"):
+        html = compose(book_build(district=world.d1, edition=world.edition, draft=False)).html
+    styles = re.findall(r"<style\b.*?</style>", html, re.DOTALL)
+    assert len(styles) >= 4  # the page's own, and the cover's, the preface's and the signature's
+    assert [s for s in styles if re.search("[๐-๙]", s)] == []
+    assert "height: 4.5cm" in html and "text-indent: 2.5cm" in html
+    body = re.sub(r"<style\b.*?</style>", "", html.partition("<body")[2], flags=re.DOTALL)
+    assert "๒๕๗๐" in body  # the fiscal year, as the district writes its numbers
