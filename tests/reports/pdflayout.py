@@ -170,6 +170,14 @@ def lost_text(pages: list[Page], html: str) -> Counter[str]:
     return _letters("".join(parser.parts)) - printed
 
 
+def body_height(pages: list[Page], *, cover: bool = True) -> float:
+    """The height of the words most often printed (the body text's; after the cover, if there is
+    one), in points to a tenth: it is smaller on every page when Chromium shrinks a page too wide
+    to fit."""
+    heights = Counter(round(w.height, 1) for page in pages[1 if cover else 0 :] for w in page.words)
+    return heights.most_common(1)[0][0]
+
+
 def _page_number(text: str) -> bool:
     stripped = text.strip("-")
     return not stripped or all(c.isdigit() for c in stripped)

@@ -9,14 +9,17 @@ reader's search finds them.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
 from django.utils import translation
@@ -53,10 +56,35 @@ def print_book(book: Any) -> tuple[RenderedPdf, str]:
     return print_source(source), source.html
 
 
+@functools.cache
+def body_text_height() -> float:
+    """The words' height of the book's face at the book's size, printed as the book is."""
+    from reports.chromium import open_page
+    from reports.pdf import _chromium, _fonts
+
+    folder = Path(tempfile.mkdtemp(prefix="rolemodel-body-"))
+    html = f"""<!doctype html><html lang="th"><head><meta charset="utf-8"><style>
+    @font-face {{ font-family: BookFace; src: url("{_fonts()["regular"]}"); }}
+    @page {{ size: A4; margin: 2.5cm 2cm 2cm 3cm; }}
+    html {{ font-family: BookFace; font-size: {settings.REPORT_BOOK_FONT_SIZE}; line-height: normal; }}
+    </style></head><body>{"<p>ประชาชน ปีงบประมาณ Role Model 2570</p>" * 40}</body></html>"""
+    (folder / "body.html").write_text(html, encoding="utf-8")
+    with open_page(_chromium(), (folder / "body.html").as_uri(), folder / "profile", 60) as page:
+        page.print_pdf(folder / "body.pdf")
+    height = pdflayout.body_height(pdflayout.read_pages(folder / "body.pdf"), cover=False)
+    shutil.rmtree(folder, ignore_errors=True)
+    return height
+
+
 def assert_layout_holds(pdf: Path, *, draft: bool, html: str | None) -> list[pdflayout.Page]:
     """The checks, on ``pdf`` printed from ``html`` (``None``: a stored book, its page not kept)."""
     pages = pdflayout.read_pages(pdf)
     assert pages and all(page.words for page in pages[1:]), "every page after the cover has text"
+    # Chromium shrinks the whole book when anything is wider than the text: the type must stay
+    # the size it is set in.
+    assert abs(pdflayout.body_height(pages) - body_text_height()) <= 0.2, (
+        f"the body text is {pdflayout.body_height(pages)} pt high, not {body_text_height()}: the book was shrunk"
+    )
     if html is not None:
         lost = pdflayout.lost_text(pages, html)
         assert not lost, f"text of the page missing from the PDF (cut at a margin?): {dict(lost)}"
