@@ -679,44 +679,72 @@ def _inserted(obj: models.Model, pk: Any, conn: BaseDatabaseWrapper) -> None:
 
 
 @functools.cache
-def _update_sql(model: type[models.Model], where: tuple[str, ...], vendor: str) -> str:
-    fields = _writable(model)
-    sets = ", ".join(f"{q(f.column)} = %s" for f in fields if not f.primary_key)
+def _update_sql(
+    model: type[models.Model], fields: tuple[str, ...], where: tuple[str, ...], vendor: str
+) -> str:
+    sets = ", ".join(f"{q(f.column)} = %s" for f in _set_fields(model, fields))
     conditions = " AND ".join(f"{column(model, name)} = %s" for name in where)
     return f"UPDATE {table(model)} SET {sets} WHERE {q(str(model._meta.pk.column))} = %s AND {conditions}"
 
 
-def update(obj: models.Model, **where: Any) -> int:
-    """UPDATE every column of ``obj`` as ``save()`` does, where its key and ``where`` match; the
-    number of rows changed (0: the row was not as expected)."""
+@functools.cache
+def _set_fields(model: type[models.Model], fields: tuple[str, ...]) -> tuple[models.Field[Any, Any], ...]:
+    """The columns an UPDATE of ``fields`` writes: those, and every ``auto_now`` column (as
+    ``save(update_fields=...)`` writes them), in the model's order."""
+    wanted = set(fields)
+    found = tuple(
+        f
+        for f in _writable(model)
+        if not f.primary_key and (f.name in wanted or f.attname in wanted or getattr(f, "auto_now", False))
+    )
+    unknown = wanted - {f.name for f in found} - {f.attname for f in found}
+    if unknown:
+        raise ValueError(f"{model.__name__} has no writable field {sorted(unknown)}")
+    return found
+
+
+def update(obj: models.Model, fields: Sequence[str], **where: Any) -> int:
+    """UPDATE the columns ``fields`` of ``obj`` (and its ``auto_now`` ones) as
+    ``save(update_fields=fields)`` does, where its key and ``where`` match; the number of rows
+    changed (0: the row was not as expected)."""
     model = type(obj)
     conn = db()
-    params = _update_params(obj, conn, where)
+    params = _update_params(obj, tuple(fields), conn, where)
     with _cursor(conn) as cursor:
-        cursor.execute(_update_sql(model, tuple(where), conn.vendor), params)
+        cursor.execute(_update_sql(model, tuple(fields), tuple(where), conn.vendor), params)
         return int(cursor.rowcount)
 
 
-def _update_params(obj: models.Model, conn: BaseDatabaseWrapper, where: dict[str, Any]) -> list[Any]:
-    """``_update_sql``'s parameters: every column as ``save()`` prepares it, the key, ``where``."""
-    fields = [f for f in _writable(type(obj)) if not f.primary_key]
-    values = [prepare(obj, f, conn) for prepare, f in zip(_preparers(type(obj), False), fields, strict=True)]
+def _update_params(
+    obj: models.Model, fields: tuple[str, ...], conn: BaseDatabaseWrapper, where: dict[str, Any]
+) -> list[Any]:
+    """``_update_sql``'s parameters: each column written as ``save()`` prepares it, the key, ``where``."""
+    values = [prepare(obj, f, conn) for prepare, f in _update_preparers(type(obj), fields)]
     return [*values, obj.pk, *where.values()]
+
+
+@functools.cache
+def _update_preparers(model: type[models.Model], fields: tuple[str, ...]) -> tuple[tuple[Any, Any], ...]:
+    every = [f for f in _writable(model) if not f.primary_key]
+    prepare = dict(zip(every, _preparers(model, False), strict=True))
+    return tuple((prepare[f], f) for f in _set_fields(model, fields))
 
 
 ChainHead = tuple[str, int, str]  # the chain's key, the new event's sequence number, the hash it follows
 
 
-def update_advancing_chain(obj: models.Model, chain_key: str, **where: Any) -> tuple[int, ChainHead | None]:
-    """``update(obj, **where)``, and on PostgreSQL in the same statement the audit chain's head
+def update_advancing_chain(
+    obj: models.Model, chain_key: str, fields: Sequence[str], **where: Any
+) -> tuple[int, ChainHead | None]:
+    """``update(obj, fields, **where)``, and on PostgreSQL in the same statement the audit chain's head
     advanced as ``advance_chain`` does (a data-modifying ``WITH`` part); the rows changed and
     the head (``None`` where it was not advanced: the caller's ``audit.record`` advances it)."""
     conn = db()
     if conn.vendor != "postgresql":
-        return update(obj, **where), None
+        return update(obj, fields, **where), None
     model = type(obj)
-    params = [chain_key, *_update_params(obj, conn, where)]
-    found = rows(_update_advancing_sql(model, tuple(where)), params, prepared=True)
+    params = [chain_key, *_update_params(obj, tuple(fields), conn, where)]
+    found = rows(_update_advancing_sql(model, tuple(fields), tuple(where)), params, prepared=True)
     if not found:
         return 0, None
     seq, last_hash = found[0]
@@ -724,9 +752,9 @@ def update_advancing_chain(obj: models.Model, chain_key: str, **where: Any) -> t
 
 
 @functools.cache
-def _update_advancing_sql(model: type[models.Model], where: tuple[str, ...]) -> str:
+def _update_advancing_sql(model: type[models.Model], fields: tuple[str, ...], where: tuple[str, ...]) -> str:
     return (
-        f"WITH head AS ({_advance_sql()}) {_update_sql(model, where, 'postgresql')} "
+        f"WITH head AS ({_advance_sql()}) {_update_sql(model, fields, where, 'postgresql')} "
         f"RETURNING (SELECT {q('last_seq')} FROM head), (SELECT {q('last_hash')} FROM head)"
     )
 

@@ -179,3 +179,36 @@ def test_a_step_taken_over_between_the_read_and_the_write_changes_nothing(world,
     svc.project_approve(project=project.pk, acting_user=User.objects.get(pk=chief2.pk))
     project.refresh_from_db()
     assert project.state == State.APPROVED
+
+
+def test_each_transition_stores_every_field_its_service_set(world):
+    """A transition's UPDATE writes the state and the fields its service set, not every column:
+    after each one the stored row is the project the service returned, field for field (a field
+    set but left out of the UPDATE would be lost here)."""
+    from workflow.models import Project
+
+    def same_as_stored(returned: Any) -> None:
+        stored = Project.objects.get(pk=returned.pk)
+        for field in Project._meta.concrete_fields:
+            assert getattr(stored, field.attname) == getattr(returned, field.attname), field.name
+
+    def fresh(user: Any) -> Any:
+        return User.objects.get(pk=user.pk)
+
+    p = f.make_project(world.officer, world.entry).pk
+    same_as_stored(svc.project_return(project=p, acting_user=fresh(world.chief), comment="แก้ไข"))
+    same_as_stored(svc.project_resubmit(project=p, acting_user=fresh(world.officer)))
+    same_as_stored(svc.project_approve(project=p, acting_user=fresh(world.chief)))
+    implemented = svc.project_implement(project=p, acting_user=fresh(world.officer), record=implementation())
+    same_as_stored(implemented)
+    assert (implemented.activities_done, implemented.villages_reached) == ("อบรมและฝึกปฏิบัติ", 3)
+    same_as_stored(svc.project_monitor(project=p, acting_user=fresh(world.inspector), findings="ครบถ้วน"))
+    reported = svc.project_report(
+        project=p,
+        acting_user=fresh(world.officer),
+        result_narrative="สำเร็จ",
+        problems="ฝนตก",
+        suggestions="เริ่มก่อนฤดูฝน",
+    )
+    same_as_stored(reported)
+    assert (reported.problems, reported.suggestions) == ("ฝนตก", "เริ่มก่อนฤดูฝน")

@@ -528,6 +528,12 @@ COMMENT_REQUIRED = frozenset(a for a in transitions.ACTIONS if transitions.first
 OVERRIDES_CLAIM = frozenset(a for a in transitions.ACTIONS if transitions.first(a).overrides_claim)
 
 
+# What every transition writes to the project's row (besides the ``written`` fields of its service).
+TRANSITION_WRITES = ("state", "state_changed_at")
+IMPLEMENT_WRITES = ("activities_done", "villages_reached", "households_reached")
+REPORT_WRITES = ("result_narrative", "problems", "suggestions")
+
+
 def _check(
     principal: access.Principal, project: Project, action: str
 ) -> tuple[access.Grant, transitions.Transition, flows.OpenStep | None]:
@@ -596,8 +602,12 @@ def _transition(
     comment: str,
     payload: dict[str, Any] | None = None,
     facts: selectors.TransitionFacts | None = None,
+    written: tuple[str, ...] = (),
 ) -> Project:
-    """Apply the FSM transition, close the flow's step, append the event: a fixed number of statements."""
+    """Apply the FSM transition, close the flow's step, append the event: a fixed number of statements.
+
+    ``written``: the project's fields the service set besides the state (the UPDATE writes
+    those, the state and its time, and ``updated_at``)."""
     project, row, principal = begun.project, begun.row, begun.principal
     too_long = limits.text_errors(limits.LONG, comment=comment)
     if too_long:
@@ -609,7 +619,9 @@ def _transition(
         raise IllegalTransition() from None
     project.state_changed_at = timezone.now()
     # As ``ConcurrentTransitionMixin.save`` writes it: only if the state is still the one read.
-    updated, head = sql.update_advancing_chain(project, project.district_id, state=from_state)
+    updated, head = sql.update_advancing_chain(
+        project, project.district_id, (*TRANSITION_WRITES, *written), state=from_state
+    )
     if not updated:
         raise ConcurrentChange()
     project._update_initial_state()
@@ -751,7 +763,7 @@ def project_implement(
         "households_reached": record.households_reached,
         "evidence": [{"id": e.pk, "sha256": e.sha256} for e in evidence],
     }
-    return _transition(begun, comment=comment, payload=payload, facts=facts)
+    return _transition(begun, comment=comment, payload=payload, facts=facts, written=IMPLEMENT_WRITES)
 
 
 @transaction.atomic
@@ -794,7 +806,7 @@ def project_report(
     locked.problems = problems
     locked.suggestions = suggestions
     payload = {"result_narrative": result_narrative, "problems": problems, "suggestions": suggestions}
-    return _transition(begun, comment=comment, payload=payload)
+    return _transition(begun, comment=comment, payload=payload, written=REPORT_WRITES)
 
 
 TRANSITION_SERVICES: dict[str, Callable[..., Project]] = {
