@@ -155,17 +155,11 @@ class _Recipients:
     province: list[int] = field(default_factory=list)
 
 
-def _recipients(
-    district: District,
-    creator_id: int,
-    new_role: str | None,
-    done_role: str | None,
-    province_role: str | None = None,
-) -> _Recipients:
-    """Everyone a transition's notices and pushes go to, with their e-mail preference: one query."""
-    roles = {tag: role for tag, role in (("n", new_role), ("d", done_role), ("p", province_role)) if role}
+def _recipients(found: Iterable[sql.Recipient]) -> _Recipients:
+    """Who hears of a transition (``flows.step_people`` and the creator), sorted by their tags,
+    with who wants e-mail at once; the inactive left out."""
     result = _Recipients([], [], {})
-    for r in sql.recipients(district, timezone.localdate(), roles=roles, user_ids=[creator_id]):
+    for r in found:
         if not r.is_active:
             continue
         if "n" in r.tags:
@@ -194,13 +188,14 @@ def _project_changed(event: AuditEvent, context: events.Context) -> None:
         done_step = None
     else:
         new_task_id, new_step, done_step = change.new_task_id, change.new_step, change.done_step
-    recipients = _recipients(
-        district,
-        project.created_by_id,
-        flows.STEP_ROLE[new_step] if new_step else None,
-        flows.STEP_ROLE.get(done_step or ""),
-        Role.PROVINCIAL_OFFICER if context.disbursement_due else None,
-    )
+    if change is not None and change.people is not None:  # read with the step (``flows.People``)
+        found: Iterable[sql.Recipient] = change.people
+    else:
+        roles = flows.step_people(
+            done_step=done_step, new_step=new_step, disbursement_due=context.disbursement_due
+        )
+        found = sql.recipients(district, timezone.localdate(), roles=roles, user_ids=[project.created_by_id])
+    recipients = _recipients(found)
 
     notice = _creator_notice(event)
     if notice is not None and project.created_by_id != actor_id:

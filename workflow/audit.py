@@ -198,7 +198,7 @@ def record(
     """Append one event. Must run inside the transaction of the change it records.
 
     ``chain_head``: the chain's head as the change's own statement already advanced it
-    (``sql.update_advancing_chain``); without it the head is advanced here.
+    (``sql.complete_step``, with the project's row); without it the head is advanced here.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must run inside the change's transaction")

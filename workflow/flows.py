@@ -24,7 +24,7 @@ from viewflow.workflow.status import STATUS
 from viewflow.workflow.token import Token
 
 from . import sql, transitions
-from .models import Project, ProjectProcess, State
+from .models import Project, ProjectProcess, Role, State
 
 
 def _headless(*args: Any, **kwargs: Any) -> None:  # pragma: no cover - never routed
@@ -165,12 +165,48 @@ def open_step_of(project: Project) -> OpenStep | None:
 
 @dataclass(frozen=True)
 class StepChange:
-    """What completing a step did: the task it closed and the task it opened (if any)."""
+    """What completing a step did: the task it closed and the task it opened (if any); with
+    them, the audit chain's head if it was advanced with the project's row, and the people
+    the change concerns if they were asked for (``People``)."""
 
     done_task_id: int
     done_step: str
     new_task_id: int | None
     new_step: str | None
+    head: sql.ChainHead | None = None
+    people: tuple[sql.Recipient, ...] | None = None
+
+
+def step_people(*, done_step: str | None, new_step: str | None, disbursement_due: bool) -> dict[str, str]:
+    """Whom a step change concerns, by tag: ``n`` the holders of the new step's role (its
+    candidates), ``d`` those of the closed step's (they see it done), ``p`` the province's
+    provincial officers when the change makes a disbursement due."""
+    roles: dict[str, str] = {}
+    if new_step is not None:
+        roles["n"] = STEP_ROLE[new_step]
+    if done_step is not None and done_step in STEP_ROLE:
+        roles["d"] = STEP_ROLE[done_step]
+    if disbursement_due:
+        roles["p"] = Role.PROVINCIAL_OFFICER
+    return roles
+
+
+@dataclass(frozen=True)
+class People:
+    """Ask ``step_complete`` for the people of the change (``step_people`` and the project's
+    creator), read in the step's own statement: the notices need them, and the route that
+    decides the new step is only known there."""
+
+    district: Any
+    creator_id: int
+    disbursement_due: bool = False
+
+
+def people_read(people: People, *, done_step: str | None, new_step: str | None) -> sql.Read | None:
+    roles = step_people(done_step=done_step, new_step=new_step, disbursement_due=people.disbursement_due)
+    return sql.recipients_read(
+        people.district, timezone.localdate(), roles=roles, user_ids=[people.creator_id]
+    )
 
 
 @functools.cache
@@ -185,9 +221,16 @@ def _routes() -> dict[tuple[str, str], tuple[Any, Any]]:
 
 
 def step_complete(
-    *, project: Project, step: OpenStep, user: Any, overrides_claim: bool = False
+    *,
+    project: Project,
+    step: OpenStep,
+    user: Any,
+    overrides_claim: bool = False,
+    update: sql.RowUpdate | None = None,
+    people: People | None = None,
 ) -> StepChange:
-    """Complete the project's open step as ``user`` and open the next one, in one statement on PostgreSQL (three elsewhere).
+    """Complete the project's open step as ``user`` and open the next one, in one statement on
+    PostgreSQL (three elsewhere), with the project's ``update`` and the ``people`` read.
 
     The caller (a service) has locked the project row, checked that ``user`` may act, and
     applied the FSM transition inside the same transaction: viewflow's activation machinery
@@ -196,7 +239,8 @@ def step_complete(
     after it is recorded as done, routed on the project's new FSM state; the node it leads to
     is created (a new human task, or the ``End`` that finishes the process); the tasks are
     linked through ``previous`` as viewflow links them. A task changed meanwhile (claimed by
-    someone else, or already done) makes nothing change: ``StepMoved``.
+    someone else, or already done), or a project's row no longer as ``update`` expects it,
+    makes nothing change: ``StepMoved``.
     """
     try:
         switch, node = _routes()[(step.step, project.state)]
@@ -224,7 +268,8 @@ def step_complete(
         finished=now if ends else None,
         token=token,
     )
-    if not sql.complete_step(
+    new_step = None if ends else str(node.name)
+    written = sql.complete_step(
         step.task_id,
         user_id=user.pk,
         now=now,
@@ -232,7 +277,10 @@ def step_complete(
         take_over=overrides_claim,
         routed=routed,
         following=following,
-    ):
+        update=update,
+        people=people_read(people, done_step=step.step, new_step=new_step) if people is not None else None,
+    )
+    if not written.done:
         raise StepMoved()
     if ends:
         sql.finish_process(step.process_id, now=now)
@@ -240,7 +288,9 @@ def step_complete(
         done_task_id=step.task_id,
         done_step=step.step,
         new_task_id=None if ends else following.pk,
-        new_step=None if ends else node.name,
+        new_step=new_step,
+        head=written.head,
+        people=tuple(written.people) if written.people is not None else None,
     )
 
 

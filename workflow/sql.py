@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -513,35 +514,55 @@ def _recipients_sql(vendor: str, kinds: tuple[tuple[str, str], ...], users: int)
     )
 
 
+@dataclass(frozen=True)
+class Read:
+    """A read to be sent as a statement of its own, or inside another statement (``complete_step``)."""
+
+    text: str
+    params: list[Any]
+
+
+def recipients_read(
+    district: District, day: datetime.date, *, roles: dict[str, str], user_ids: Iterable[int] = ()
+) -> Read | None:
+    """The read of ``recipients`` (``None``: nobody is asked for). Its rows: the user, the tag,
+    the address, whether the user is active, whether they want e-mail at once."""
+    from notifications.models import EmailMode
+
+    today = _day(day)
+    users = list(user_ids)
+    if not roles and not users:
+        return None
+    kinds = tuple((tag, ROLE_AREA_KIND[role]) for tag, role in roles.items())
+    params: list[Any] = [EmailMode.IMMEDIATE]
+    for role in roles.values():
+        params += _holder_params(role, district, today)
+    params += users
+    return Read(_recipients_sql(db().vendor, kinds, len(users)), params)
+
+
+def recipients_from(found: Iterable[Sequence[Any]]) -> list[Recipient]:
+    """``Recipient``s from the rows of a ``recipients_read``, one per user with all their tags."""
+    people: dict[int, dict[str, Any]] = {}
+    for uid, tag, email, active, mails in found:
+        entry = people.setdefault(
+            int(uid), {"email": email or "", "active": bool(active), "mails": bool(mails), "tags": set()}
+        )
+        entry["tags"].add(tag)
+    return [
+        Recipient(uid, v["email"], v["active"], v["mails"], frozenset(v["tags"]))
+        for uid, v in sorted(people.items())
+    ]
+
+
 def recipients(
     district: District, day: datetime.date, *, roles: dict[str, str], user_ids: Iterable[int] = ()
 ) -> list[Recipient]:
     """Everyone who holds one of ``roles`` (``{tag: role}``) over the district on ``day``, and
     ``user_ids`` (tag ``"u"``), with their address and whether they want e-mail at once: one
     statement, whatever the number of people."""
-    from notifications.models import EmailMode
-
-    today = _day(day)
-    users = list(user_ids)
-    if not roles and not users:
-        return []
-    kinds = tuple((tag, ROLE_AREA_KIND[role]) for tag, role in roles.items())
-    params: list[Any] = [EmailMode.IMMEDIATE]
-    for role in roles.values():
-        params += _holder_params(role, district, today)
-    params += users
-    found: dict[int, dict[str, Any]] = {}
-    for uid, tag, email, active, mails in rows(
-        _recipients_sql(db().vendor, kinds, len(users)), params, prepared=True
-    ):
-        entry = found.setdefault(
-            uid, {"email": email or "", "active": bool(active), "mails": bool(mails), "tags": set()}
-        )
-        entry["tags"].add(tag)
-    return [
-        Recipient(uid, v["email"], v["active"], v["mails"], frozenset(v["tags"]))
-        for uid, v in sorted(found.items())
-    ]
+    read = recipients_read(district, day, roles=roles, user_ids=user_ids)
+    return recipients_from(rows(read.text, read.params, prepared=True)) if read is not None else []
 
 
 # --- Writes ---------------------------------------------------------------------------------
@@ -703,7 +724,7 @@ def _set_fields(model: type[models.Model], fields: tuple[str, ...]) -> tuple[mod
     return found
 
 
-def update(obj: models.Model, fields: Sequence[str], **where: Any) -> int:
+def update_row(obj: models.Model, fields: Sequence[str], **where: Any) -> int:
     """UPDATE the columns ``fields`` of ``obj`` (and its ``auto_now`` ones) as
     ``save(update_fields=fields)`` does, where its key and ``where`` match; the number of rows
     changed (0: the row was not as expected)."""
@@ -733,30 +754,15 @@ def _update_preparers(model: type[models.Model], fields: tuple[str, ...]) -> tup
 ChainHead = tuple[str, int, str]  # the chain's key, the new event's sequence number, the hash it follows
 
 
-def update_advancing_chain(
-    obj: models.Model, chain_key: str, fields: Sequence[str], **where: Any
-) -> tuple[int, ChainHead | None]:
-    """``update(obj, fields, **where)``, and on PostgreSQL in the same statement the audit chain's head
-    advanced as ``advance_chain`` does (a data-modifying ``WITH`` part); the rows changed and
-    the head (``None`` where it was not advanced: the caller's ``audit.record`` advances it)."""
-    conn = db()
-    if conn.vendor != "postgresql":
-        return update(obj, fields, **where), None
-    model = type(obj)
-    params = [chain_key, *_update_params(obj, tuple(fields), conn, where)]
-    found = rows(_update_advancing_sql(model, tuple(fields), tuple(where)), params, prepared=True)
-    if not found:
-        return 0, None
-    seq, last_hash = found[0]
-    return 1, (chain_key, int(seq), str(last_hash))
+@dataclass(frozen=True)
+class RowUpdate:
+    """An ``update_row(obj, fields, **where)`` to be written with a flow step (``complete_step``), the
+    audit chain ``chain_key``'s head advanced with it (as ``advance_chain`` does)."""
 
-
-@functools.cache
-def _update_advancing_sql(model: type[models.Model], fields: tuple[str, ...], where: tuple[str, ...]) -> str:
-    return (
-        f"WITH head AS ({_advance_sql()}) {_update_sql(model, fields, where, 'postgresql')} "
-        f"RETURNING (SELECT {q('last_seq')} FROM head), (SELECT {q('last_hash')} FROM head)"
-    )
+    obj: models.Model
+    fields: tuple[str, ...]
+    where: dict[str, Any]
+    chain_key: str
 
 
 def execute(text: str, params: Sequence[Any]) -> int:
@@ -791,6 +797,15 @@ def _close_task(
     return text, [STATUS.DONE, user_id, at, at, at, task_id, *_ACTIVE, *owner_params]
 
 
+@dataclass(frozen=True)
+class StepWritten:
+    """What ``complete_step`` wrote and read."""
+
+    done: bool  # the row update matched and the task was closed: False, the caller rolls back
+    head: ChainHead | None  # the chain's head, advanced with the row update (PostgreSQL)
+    people: list[Recipient] | None  # the rows of the ``people`` read
+
+
 def complete_step(
     task_id: int,
     *,
@@ -800,15 +815,19 @@ def complete_step(
     take_over: bool,
     routed: Task,
     following: Task,
-) -> bool:
-    """Close the open task (see ``_close_task``), INSERT ``routed`` (the switch after it) and
-    ``following`` (the node it leads to) and link them through ``previous`` as viewflow does:
-    routed follows the closed task, following follows routed. False, and nothing of it kept
-    once the caller rolls back: the task changed meanwhile.
+    update: RowUpdate | None = None,
+    people: Read | None = None,
+) -> StepWritten:
+    """Write ``update`` (the project's row), close the open task (see ``_close_task``), INSERT
+    ``routed`` (the switch after it) and ``following`` (the node it leads to) and link them
+    through ``previous`` as viewflow does: routed follows the closed task, following follows
+    routed; read ``people`` (``recipients_read``) with them. Not ``done``, and nothing of it
+    kept once the caller rolls back: the row or the task changed meanwhile.
 
-    On PostgreSQL one statement (the writes as data-modifying ``WITH`` parts, ``following``
-    read from ``routed`` so that it gets the later key, as it would one statement later);
-    elsewhere three.
+    On PostgreSQL one statement: the writes are data-modifying ``WITH`` parts (the chain's head
+    advanced with the row, ``following`` read from ``routed`` so that it gets the later key,
+    as it would one statement later) and the read is a column of the result, on the same
+    snapshot. Elsewhere one statement each, and the chain's head is left to ``audit.record``.
     """
     close, close_params = _close_task(
         task_id, user_id=user_id, now=now, owner_was=owner_was, take_over=take_over
@@ -816,8 +835,10 @@ def complete_step(
     conn = db()
     fields = _writable(Task)
     if conn.vendor != "postgresql":
+        if update is not None and update_row(update.obj, update.fields, **update.where) != 1:
+            return StepWritten(False, None, None)
         if execute(close, close_params) != 1:
-            return False
+            return StepWritten(False, None, None)
         insert([routed, following])
         link = Task.previous.through
         insert(
@@ -826,34 +847,67 @@ def complete_step(
                 link(from_task_id=following.pk, to_task_id=routed.pk),
             ]
         )
-        return True
-    params = [
+        found = recipients_from(rows(people.text, people.params, prepared=True)) if people else None
+        return StepWritten(True, None, found)
+    params: list[Any] = []
+    updating: tuple[type[models.Model], tuple[str, ...], tuple[str, ...]] | None = None
+    if update is not None:
+        params += [update.chain_key, *_update_params(update.obj, update.fields, conn, update.where)]
+        updating = (type(update.obj), update.fields, tuple(update.where))
+    params += [
         *close_params,
         *_insert_values(routed, fields, conn),
         *_insert_values(following, fields, conn),
         task_id,
     ]
-    found = rows(_complete_step_sql(close), params, prepared=True)
-    closed, routed_pk, following_pk = found[0]
+    if people is not None:
+        params += people.params
+    text = _complete_step_sql(close, updating, people.text if people is not None else None)
+    closed, routed_pk, following_pk, updated, seq, last_hash, found = rows(text, params, prepared=True)[0]
     _inserted(routed, routed_pk, conn)
     _inserted(following, following_pk, conn)
-    return int(closed) == 1
+    if int(closed) != 1 or (update is not None and int(updated) != 1):
+        return StepWritten(False, None, None)
+    head = (update.chain_key, int(seq), str(last_hash)) if update is not None else None
+    if isinstance(found, str | bytes):
+        found = json.loads(found)
+    return StepWritten(True, head, recipients_from(found or []) if people is not None else None)
 
 
 @functools.cache
-def _complete_step_sql(close: str) -> str:
+def _complete_step_sql(
+    close: str,
+    updating: tuple[type[models.Model], tuple[str, ...], tuple[str, ...]] | None,
+    people: str | None,
+) -> str:
     fields = _writable(Task)
     columns = ", ".join(q(f.column) for f in fields)
     values = ", ".join(["%s"] * len(fields))
     link = Task.previous.through
+    row, updated, head = "", "NULL", "NULL, NULL"
+    if updating is not None:
+        model, written, where = updating
+        row = (
+            f"head AS ({_advance_sql()}), "
+            f"changed AS ({_update_sql(model, written, where, 'postgresql')} RETURNING 1), "
+        )
+        updated = "(SELECT COUNT(*) FROM changed)"
+        head = f"(SELECT {q('last_seq')} FROM head), (SELECT {q('last_hash')} FROM head)"
+    read = "NULL"
+    if people is not None:
+        read = (
+            "(SELECT json_agg(json_build_array(r.uid, r.tag, r.email, r.active, r.mails)) "
+            f"FROM ({people}) AS r (uid, tag, email, active, mails))"
+        )
     return (
-        f"WITH closed AS ({close} RETURNING {q('id')}), "
+        f"WITH {row}closed AS ({close} RETURNING {q('id')}), "
         f"routed AS (INSERT INTO {table(Task)} ({columns}) VALUES ({values}) RETURNING {q('id')}), "
         f"following AS (INSERT INTO {table(Task)} ({columns}) SELECT {values} FROM routed RETURNING {q('id')}), "
         f"links AS (INSERT INTO {q(link._meta.db_table)} ({q('from_task_id')}, {q('to_task_id')}) "
         f"SELECT routed.{q('id')}, %s FROM routed "
         f"UNION ALL SELECT following.{q('id')}, routed.{q('id')} FROM following, routed) "
-        f"SELECT (SELECT COUNT(*) FROM closed), routed.{q('id')}, following.{q('id')} FROM routed, following"
+        f"SELECT (SELECT COUNT(*) FROM closed), routed.{q('id')}, following.{q('id')}, {updated}, {head}, {read} "
+        "FROM routed, following"
     )
 
 

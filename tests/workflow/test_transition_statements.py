@@ -181,6 +181,39 @@ def test_a_step_taken_over_between_the_read_and_the_write_changes_nothing(world,
     assert project.state == State.APPROVED
 
 
+def test_a_project_changed_between_the_read_and_the_write_changes_nothing(world, monkeypatch):
+    """The project's UPDATE is written with the step (one statement on PostgreSQL): a row that
+    is no longer in the state read makes the transition a 409, its task still open and the
+    chain's head where it was."""
+    from viewflow.workflow.models import Task
+
+    from workflow import flows
+    from workflow.errors import ConcurrentChange
+    from workflow.models import AuditChain, AuditEvent, Project
+
+    project = f.make_project(world.officer, world.entry)
+    real = flows.step_complete
+
+    def changed_meanwhile(**arguments: Any) -> Any:
+        Project.objects.filter(pk=project.pk).update(state=State.RETURNED)
+        return real(**arguments)
+
+    monkeypatch.setattr(flows, "step_complete", changed_meanwhile)
+    tasks, events = Task.objects.count(), AuditEvent.objects.count()
+    head = AuditChain.objects.get(key=world.d1.code)
+    with pytest.raises(ConcurrentChange):
+        svc.project_approve(project=project.pk, acting_user=User.objects.get(pk=world.chief.pk))
+    project.refresh_from_db()
+    assert project.state == State.SELECTED
+    assert (Task.objects.count(), AuditEvent.objects.count()) == (tasks, events)
+    after = AuditChain.objects.get(key=world.d1.code)
+    assert (after.last_seq, after.last_hash) == (head.last_seq, head.last_hash)
+    monkeypatch.setattr(flows, "step_complete", real)
+    svc.project_approve(project=project.pk, acting_user=User.objects.get(pk=world.chief.pk))
+    project.refresh_from_db()
+    assert project.state == State.APPROVED
+
+
 def test_each_transition_stores_every_field_its_service_set(world):
     """A transition's UPDATE writes the state and the fields its service set, not every column:
     after each one the stored row is the project the service returned, field for field (a field

@@ -618,21 +618,27 @@ def _transition(
     except TransitionNotAllowed:
         raise IllegalTransition() from None
     project.state_changed_at = timezone.now()
-    # As ``ConcurrentTransitionMixin.save`` writes it: only if the state is still the one read.
-    updated, head = sql.update_advancing_chain(
-        project, project.district_id, (*TRANSITION_WRITES, *written), state=from_state
-    )
-    if not updated:
-        raise ConcurrentChange()
-    project._update_initial_state()
     if begun.step is None:
         raise RuntimeError(f"project {project.pk} has no open step")
+    if row.action == AuditAction.APPROVE and facts is None:
+        facts = selectors.transition_facts(project)
+    due = row.action == AuditAction.APPROVE and facts is not None and facts.first_approval_undisbursed
     try:
+        # The row written as ``ConcurrentTransitionMixin.save`` writes it (only if the state
+        # is still the one read), with the step, the chain's head and the people to tell.
         change = flows.step_complete(
-            project=project, step=begun.step, user=principal.user, overrides_claim=row.overrides_claim
+            project=project,
+            step=begun.step,
+            user=principal.user,
+            overrides_claim=row.overrides_claim,
+            update=sql.RowUpdate(
+                project, (*TRANSITION_WRITES, *written), {"state": from_state}, project.district_id
+            ),
+            people=flows.People(project.district, project.created_by_id, disbursement_due=due),
         )
     except flows.StepMoved:
         raise ConcurrentChange() from None
+    project._update_initial_state()
     if facts is None:
         facts = selectors.transition_facts(project)
     events.publish(
@@ -648,11 +654,8 @@ def _transition(
         rule_results=facts.snapshot(project.edition),
         budget=facts.budget_after(project).as_dict(),
         payload=payload or {},
-        chain_head=head,
-        context=events.Context(
-            step=change,
-            disbursement_due=row.action == AuditAction.APPROVE and facts.first_approval_undisbursed,
-        ),
+        chain_head=change.head,
+        context=events.Context(step=change, disbursement_due=due),
     )
     return project
 
