@@ -10,7 +10,7 @@ a test proves that this graph and the FSM's transitions are the same graph.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,6 +175,7 @@ class StepChange:
     new_step: str | None
     head: sql.ChainHead | None = None
     people: tuple[sql.Recipient, ...] | None = None
+    found: tuple[list[Any], ...] = ()  # the rows of the caller's ``also`` reads
 
 
 def step_people(*, done_step: str | None, new_step: str | None, disbursement_due: bool) -> dict[str, str]:
@@ -228,9 +229,11 @@ def step_complete(
     overrides_claim: bool = False,
     update: sql.RowUpdate | None = None,
     people: People | None = None,
+    also: Sequence[sql.Read] = (),
 ) -> StepChange:
     """Complete the project's open step as ``user`` and open the next one, in one statement on
-    PostgreSQL (three elsewhere), with the project's ``update`` and the ``people`` read.
+    PostgreSQL (three elsewhere), with the project's ``update``, the ``people`` read and the
+    caller's ``also`` reads (``sql.complete_step``).
 
     The caller (a service) has locked the project row, checked that ``user`` may act, and
     applied the FSM transition inside the same transaction: viewflow's activation machinery
@@ -269,6 +272,8 @@ def step_complete(
         token=token,
     )
     new_step = None if ends else str(node.name)
+    asked = people_read(people, done_step=step.step, new_step=new_step) if people is not None else None
+    reads = [*also, *([asked] if asked is not None else [])]
     written = sql.complete_step(
         step.task_id,
         user_id=user.pk,
@@ -278,7 +283,7 @@ def step_complete(
         routed=routed,
         following=following,
         update=update,
-        people=people_read(people, done_step=step.step, new_step=new_step) if people is not None else None,
+        reads=reads,
     )
     if not written.done:
         raise StepMoved()
@@ -290,7 +295,12 @@ def step_complete(
         new_task_id=None if ends else following.pk,
         new_step=new_step,
         head=written.head,
-        people=tuple(written.people) if written.people is not None else None,
+        people=(
+            tuple(sql.recipients_from(written.found[-1]))
+            if asked is not None
+            else (() if people is not None else None)
+        ),
+        found=tuple(written.found[: len(also)]),
     )
 
 

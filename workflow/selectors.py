@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -163,7 +164,17 @@ def transition_facts(project: Project) -> TransitionFacts:
     One query gives the project's own lines (their categories and total), the committed budget
     of the district's other live projects, and what the project and those others spent.
     """
-    totals = sql.line_totals(project, RELEASED_STATES)
+    return transition_facts_from(project, transition_facts_read(project).rows())
+
+
+def transition_facts_read(project: Project) -> sql.Read:
+    """The read of ``transition_facts``, to be sent with another statement (``flows.step_complete``)."""
+    return sql.line_totals_read(project, RELEASED_STATES)
+
+
+def transition_facts_from(project: Project, found: Iterable[Sequence[Any]]) -> TransitionFacts:
+    """``transition_facts`` from the rows of its read."""
+    totals = sql.line_totals_from(found)
     categories, own, other = totals.categories, totals.own, totals.other
     inside = project._subdistricts - project._subdistricts_outside  # type: ignore[attr-defined]
     # The rules ask only whether there are subdistricts and whether each is the district's own.

@@ -359,6 +359,11 @@ def line_totals(project: Project, released_states: Iterable[str]) -> LineTotals:
     ``'s'``) with the spending, and one (``'a'``) with how many of the district's other live
     projects are past approval and what the province disbursed to the district (the approval
     that is the district's first tells the province: ``workflow.events.Context``)."""
+    return line_totals_from(line_totals_read(project, released_states).rows())
+
+
+def line_totals_read(project: Project, released_states: Iterable[str]) -> Read:
+    """The read of ``line_totals`` (``line_totals_from`` makes its rows the totals)."""
     released = list(released_states)
     unapproved = [*EDITABLE_STATES, *released]
     text = _line_totals_sql(db().vendor, len(released), len(unapproved))
@@ -366,19 +371,24 @@ def line_totals(project: Project, released_states: Iterable[str]) -> LineTotals:
     params = [project.pk, project.pk, project.pk, *scope, project.pk, project.pk, *scope]
     params += [project.district_id, project.edition_id, project.pk, *unapproved]
     params += [project.district_id, project.edition_id]
+    columns = ("kind", "category", "own_sum", "own_lines", "other_sum")
+    return Read(text, params, columns, as_text=frozenset({"own_sum", "own_lines", "other_sum"}))
+
+
+def line_totals_from(found: Iterable[Sequence[Any]]) -> LineTotals:
     categories: list[str] = []
     own = other = spent_own = spent_other = disbursed = Decimal("0")
     approved_other = 0
-    for kind, category, own_sum, own_lines, other_sum in rows(text, params, prepared=True):
+    for kind, category, own_sum, own_lines, other_sum in found:
         if kind == "a":
-            approved_other = int(own_sum or 0)
+            approved_other = int(_decimal(own_sum))
             disbursed = _decimal(other_sum)
             continue
         if kind == "s":
             spent_own += _decimal(own_sum)
             spent_other += _decimal(other_sum)
             continue
-        if own_lines:
+        if own_lines and _decimal(own_lines):
             categories.append(category)
             own += _decimal(own_sum)
         other += _decimal(other_sum)
@@ -516,10 +526,23 @@ def _recipients_sql(vendor: str, kinds: tuple[tuple[str, str], ...], users: int)
 
 @dataclass(frozen=True)
 class Read:
-    """A read to be sent as a statement of its own, or inside another statement (``complete_step``)."""
+    """A read to be sent as a statement of its own, or inside another statement
+    (``complete_step``: as a JSON column, its ``columns`` named in order, those in ``as_text``
+    sent as text so that a decimal keeps every digit)."""
 
     text: str
     params: list[Any]
+    columns: tuple[str, ...]
+    as_text: frozenset[str] = frozenset()
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        """The rows, read in a statement of their own."""
+        return rows(self.text, self.params, prepared=True)
+
+    def as_json(self) -> str:
+        """An expression giving the rows as one JSON array of arrays (``NULL`` for none)."""
+        values = ", ".join(f"r.{c}::text" if c in self.as_text else f"r.{c}" for c in self.columns)
+        return f"(SELECT json_agg(json_build_array({values})) FROM ({self.text}) AS r ({', '.join(self.columns)}))"
 
 
 def recipients_read(
@@ -538,7 +561,9 @@ def recipients_read(
     for role in roles.values():
         params += _holder_params(role, district, today)
     params += users
-    return Read(_recipients_sql(db().vendor, kinds, len(users)), params)
+    return Read(
+        _recipients_sql(db().vendor, kinds, len(users)), params, ("uid", "tag", "email", "active", "mails")
+    )
 
 
 def recipients_from(found: Iterable[Sequence[Any]]) -> list[Recipient]:
@@ -562,7 +587,7 @@ def recipients(
     ``user_ids`` (tag ``"u"``), with their address and whether they want e-mail at once: one
     statement, whatever the number of people."""
     read = recipients_read(district, day, roles=roles, user_ids=user_ids)
-    return recipients_from(rows(read.text, read.params, prepared=True)) if read is not None else []
+    return recipients_from(read.rows()) if read is not None else []
 
 
 # --- Writes ---------------------------------------------------------------------------------
@@ -803,7 +828,7 @@ class StepWritten:
 
     done: bool  # the row update matched and the task was closed: False, the caller rolls back
     head: ChainHead | None  # the chain's head, advanced with the row update (PostgreSQL)
-    people: list[Recipient] | None  # the rows of the ``people`` read
+    found: list[list[Any]]  # the rows of each of the ``reads``
 
 
 def complete_step(
@@ -816,18 +841,19 @@ def complete_step(
     routed: Task,
     following: Task,
     update: RowUpdate | None = None,
-    people: Read | None = None,
+    reads: Sequence[Read] = (),
 ) -> StepWritten:
     """Write ``update`` (the project's row), close the open task (see ``_close_task``), INSERT
     ``routed`` (the switch after it) and ``following`` (the node it leads to) and link them
     through ``previous`` as viewflow does: routed follows the closed task, following follows
-    routed; read ``people`` (``recipients_read``) with them. Not ``done``, and nothing of it
+    routed; and send ``reads`` with them (their rows, in order, in ``found``). Not ``done``, and nothing of it
     kept once the caller rolls back: the row or the task changed meanwhile.
 
     On PostgreSQL one statement: the writes are data-modifying ``WITH`` parts (the chain's head
     advanced with the row, ``following`` read from ``routed`` so that it gets the later key,
-    as it would one statement later) and the read is a column of the result, on the same
-    snapshot. Elsewhere one statement each, and the chain's head is left to ``audit.record``.
+    as it would one statement later) and each read is a JSON column of the result. The reads
+    see the statement's snapshot: not its own writes, but what committed before it (as a read
+    sent after it would, save for the writes). Elsewhere one statement each, and the chain's head is left to ``audit.record``.
     """
     close, close_params = _close_task(
         task_id, user_id=user_id, now=now, owner_was=owner_was, take_over=take_over
@@ -836,9 +862,9 @@ def complete_step(
     fields = _writable(Task)
     if conn.vendor != "postgresql":
         if update is not None and update_row(update.obj, update.fields, **update.where) != 1:
-            return StepWritten(False, None, None)
+            return StepWritten(False, None, [])
         if execute(close, close_params) != 1:
-            return StepWritten(False, None, None)
+            return StepWritten(False, None, [])
         insert([routed, following])
         link = Task.previous.through
         insert(
@@ -847,8 +873,7 @@ def complete_step(
                 link(from_task_id=following.pk, to_task_id=routed.pk),
             ]
         )
-        found = recipients_from(rows(people.text, people.params, prepared=True)) if people else None
-        return StepWritten(True, None, found)
+        return StepWritten(True, None, [list(read.rows()) for read in reads])
     params: list[Any] = []
     updating: tuple[type[models.Model], tuple[str, ...], tuple[str, ...]] | None = None
     if update is not None:
@@ -860,25 +885,30 @@ def complete_step(
         *_insert_values(following, fields, conn),
         task_id,
     ]
-    if people is not None:
-        params += people.params
-    text = _complete_step_sql(close, updating, people.text if people is not None else None)
-    closed, routed_pk, following_pk, updated, seq, last_hash, found = rows(text, params, prepared=True)[0]
+    for read in reads:
+        params += read.params
+    text = _complete_step_sql(close, updating, tuple(read.as_json() for read in reads))
+    closed, routed_pk, following_pk, updated, seq, last_hash, *found = rows(text, params, prepared=True)[0]
     _inserted(routed, routed_pk, conn)
     _inserted(following, following_pk, conn)
     if int(closed) != 1 or (update is not None and int(updated) != 1):
-        return StepWritten(False, None, None)
+        return StepWritten(False, None, [])
     head = (update.chain_key, int(seq), str(last_hash)) if update is not None else None
-    if isinstance(found, str | bytes):
-        found = json.loads(found)
-    return StepWritten(True, head, recipients_from(found or []) if people is not None else None)
+    return StepWritten(True, head, [_json_rows(value) for value in found])
+
+
+def _json_rows(value: Any) -> list[Any]:
+    """A JSON array of arrays as ``Read.as_json`` gives it (psycopg may hand it over as text)."""
+    if isinstance(value, str | bytes):
+        value = json.loads(value)
+    return list(value or [])
 
 
 @functools.cache
 def _complete_step_sql(
     close: str,
     updating: tuple[type[models.Model], tuple[str, ...], tuple[str, ...]] | None,
-    people: str | None,
+    reads: tuple[str, ...],
 ) -> str:
     fields = _writable(Task)
     columns = ", ".join(q(f.column) for f in fields)
@@ -893,12 +923,7 @@ def _complete_step_sql(
         )
         updated = "(SELECT COUNT(*) FROM changed)"
         head = f"(SELECT {q('last_seq')} FROM head), (SELECT {q('last_hash')} FROM head)"
-    read = "NULL"
-    if people is not None:
-        read = (
-            "(SELECT json_agg(json_build_array(r.uid, r.tag, r.email, r.active, r.mails)) "
-            f"FROM ({people}) AS r (uid, tag, email, active, mails))"
-        )
+    read = "".join(f", {expression}" for expression in reads)
     return (
         f"WITH {row}closed AS ({close} RETURNING {q('id')}), "
         f"routed AS (INSERT INTO {table(Task)} ({columns}) VALUES ({values}) RETURNING {q('id')}), "
@@ -906,7 +931,7 @@ def _complete_step_sql(
         f"links AS (INSERT INTO {q(link._meta.db_table)} ({q('from_task_id')}, {q('to_task_id')}) "
         f"SELECT routed.{q('id')}, %s FROM routed "
         f"UNION ALL SELECT following.{q('id')}, routed.{q('id')} FROM following, routed) "
-        f"SELECT (SELECT COUNT(*) FROM closed), routed.{q('id')}, following.{q('id')}, {updated}, {head}, {read} "
+        f"SELECT (SELECT COUNT(*) FROM closed), routed.{q('id')}, following.{q('id')}, {updated}, {head}{read} "
         "FROM routed, following"
     )
 

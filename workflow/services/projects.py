@@ -623,6 +623,9 @@ def _transition(
     if row.action == AuditAction.APPROVE and facts is None:
         facts = selectors.transition_facts(project)
     due = row.action == AuditAction.APPROVE and facts is not None and facts.first_approval_undisbursed
+    # The rules' facts not read yet are read with the step (the snapshot before its own writes,
+    # which change none of them).
+    also = [] if facts is not None else [selectors.transition_facts_read(project)]
     try:
         # The row written as ``ConcurrentTransitionMixin.save`` writes it (only if the state
         # is still the one read), with the step, the chain's head and the people to tell.
@@ -635,12 +638,13 @@ def _transition(
                 project, (*TRANSITION_WRITES, *written), {"state": from_state}, project.district_id
             ),
             people=flows.People(project.district, project.created_by_id, disbursement_due=due),
+            also=also,
         )
     except flows.StepMoved:
         raise ConcurrentChange() from None
     project._update_initial_state()
     if facts is None:
-        facts = selectors.transition_facts(project)
+        facts = selectors.transition_facts_from(project, change.found[0])
     events.publish(
         actor=_actor(principal, begun.grant),
         action=row.action,
