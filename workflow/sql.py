@@ -659,6 +659,31 @@ _NATURAL: dict[type[models.Field[Any, Any]], tuple[type, ...]] = {
 _BASE_PREP = {
     name: getattr(models.Field, name) for name in ("pre_save", "get_db_prep_save", "get_db_prep_value")
 }
+# An integer's ``get_db_prep_value`` hands it to the backend's ``adapt_integerfield_value`` (an
+# automatic key's, to ``validate_autopk_value``): both return it unchanged unless the backend
+# overrides them (``_keeps_integers``).
+_INTEGER_DB_PREP = (
+    models.Field.get_db_prep_value,
+    models.IntegerField.get_db_prep_value,
+    models.fields.AutoFieldMixin.get_db_prep_value,  # type: ignore[attr-defined]
+)
+
+
+_KEEPS_INTEGERS: dict[type, bool] = {}
+
+
+def _keeps_integers(conn: BaseDatabaseWrapper) -> bool:
+    """Whether the backend's operations store an integer as it is (SQLite's and PostgreSQL's do)."""
+    ops = type(conn.ops)
+    kept = _KEEPS_INTEGERS.get(ops)
+    if kept is None:
+        from django.db.backends.base.operations import BaseDatabaseOperations as Base
+
+        kept = _KEEPS_INTEGERS[ops] = (
+            ops.adapt_integerfield_value is Base.adapt_integerfield_value
+            and ops.validate_autopk_value is Base.validate_autopk_value
+        )
+    return kept
 
 
 def _natural_types(field: models.Field[Any, Any]) -> tuple[type, ...] | None:
@@ -675,7 +700,11 @@ def _natural_types(field: models.Field[Any, Any]) -> tuple[type, ...] | None:
         if not isinstance(field, base):
             continue
         cls = type(field)
-        plain = all(getattr(cls, name) is method for name, method in _BASE_PREP.items())
+        plain = all(
+            getattr(cls, name) is method
+            or (name == "get_db_prep_value" and kinds == (int,) and getattr(cls, name) in _INTEGER_DB_PREP)
+            for name, method in _BASE_PREP.items()
+        )
         # The class prepares its values as the base it is natural for (no override of its own).
         if plain and cls.get_prep_value is base.get_prep_value and cls.to_python is base.to_python:
             return kinds
@@ -697,11 +726,37 @@ def _natural_prep(attname: str, kinds: tuple[type, ...], add: bool) -> Any:
     fallback = _django_prep(add)
 
     text = kinds == (str,)
+    integer = kinds == (int,)
 
     def prepare(obj: models.Model, field: models.Field[Any, Any], conn: BaseDatabaseWrapper) -> Any:
         value = obj.__dict__.get(attname, _DEFERRED)  # a deferred field is not in ``__dict__``
         if value is None or type(value) in kinds or (text and isinstance(value, str)):
+            if integer and value is not None and not _keeps_integers(conn):
+                return fallback(obj, field, conn)
             return value  # a text's subclass (a TextChoices member) is stored as Django stores it
+        return fallback(obj, field, conn)
+
+    return prepare
+
+
+def _plain_datetime(field: models.Field[Any, Any]) -> bool:
+    """A ``DateTimeField`` itself, set by hand (not ``auto_now`` nor ``auto_now_add``)."""
+    return type(field) is models.DateTimeField and not (field.auto_now or field.auto_now_add)
+
+
+def _datetime_prep(attname: str, add: bool) -> Any:
+    """An aware datetime as ``DateTimeField`` prepares it (with time zones on, nothing to make
+    aware): the backend's ``adapt_datetimefield_value``; anything else the long way."""
+    from django.conf import settings
+
+    fallback = _django_prep(add)
+
+    def prepare(obj: models.Model, field: models.Field[Any, Any], conn: BaseDatabaseWrapper) -> Any:
+        value = obj.__dict__.get(attname, _DEFERRED)
+        if value is None:
+            return None
+        if type(value) is datetime.datetime and value.tzinfo is not None and settings.USE_TZ:
+            return conn.ops.adapt_datetimefield_value(value)
         return fallback(obj, field, conn)
 
     return prepare
@@ -714,7 +769,12 @@ def _preparers(model: type[models.Model], add: bool) -> tuple[Any, ...]:
     found = []
     for field in fields:
         kinds = _natural_types(field)
-        found.append(_natural_prep(field.attname, kinds, add) if kinds is not None else _django_prep(add))
+        if kinds is not None:
+            found.append(_natural_prep(field.attname, kinds, add))
+        elif _plain_datetime(field):
+            found.append(_datetime_prep(field.attname, add))
+        else:
+            found.append(_django_prep(add))
     return tuple(found)
 
 

@@ -45,3 +45,43 @@ def test_the_short_preparation_gives_djangos_values_for_every_model(world):
     # And the short way is taken: a plain text column is read straight from the instance.
     assert sql._natural_types(project._meta.get_field("title")) == (str,)
     assert sql._natural_types(project._meta.get_field("created_at")) is None
+
+
+@pytest.mark.django_db
+def test_keys_numbers_and_hand_set_times_take_the_short_way_unless_the_backend_adapts_them(world):
+    """A foreign key to an automatic key and any integer are stored as they are where the
+    backend leaves integers alone (SQLite, PostgreSQL); a time set by hand goes straight to the
+    backend's adaptation. A backend that adapts integers gets Django's preparation."""
+    import datetime
+    from types import SimpleNamespace
+
+    from viewflow.workflow.models import Task
+
+    from workflow.models import Project, SpendLine
+
+    process = Task._meta.get_field("process")
+    position = SpendLine._meta.get_field("position")
+    assert sql._natural_types(process) == (int,)
+    assert sql._natural_types(position) == (int,)
+    assert sql._plain_datetime(Task._meta.get_field("finished"))
+    assert not sql._plain_datetime(Project._meta.get_field("created_at"))  # auto_now_add
+    line = SpendLine(project_id=41, position=7, description="x", category="wages", amount="1.00")
+    index = [f.attname for f in sql._writable(SpendLine)].index("position")
+    prepare = sql._preparers(SpendLine, True)[index]
+    assert prepare(line, position, connection) == 7
+
+    class Adapting(type(connection.ops)):  # type: ignore[misc]
+        def adapt_integerfield_value(self, value, internal_type):
+            return f"int:{value}"
+
+    from django.db import connections
+
+    other = SimpleNamespace(ops=Adapting(connections["default"]))  # what the preparation asks of it
+    assert prepare(line, position, other) == "int:7"
+    when = datetime.datetime(2026, 12, 7, 3, 0, tzinfo=datetime.UTC)
+    task = Task(finished=when)
+    finished = Task._meta.get_field("finished")
+    at = [f.attname for f in sql._writable(Task)].index("finished")
+    assert sql._preparers(Task, True)[at](task, finished, connection) == finished.get_db_prep_save(
+        when, connection
+    )
