@@ -65,7 +65,7 @@ def deliver(
         )
         for d in drafts
     ]
-    sql.insert(rows)
+    sql.insert_referring(event, rows)  # with the event itself while it is being written
     recipient_ids = [d.recipient_id for d in drafts]
     if addresses is None:
         addresses = dict(

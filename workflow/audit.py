@@ -178,7 +178,20 @@ class Actor:
     acting_for: Any = None
 
 
-def record(
+def record(**fields: Any) -> AuditEvent:
+    """Append one event (``build``'s arguments). Must run inside the transaction of the change it records."""
+    event = build(**fields)
+    append(event)
+    return event
+
+
+def append(event: AuditEvent, referring: Sequence[Any] = ()) -> None:
+    """Write the event ``build`` made (its chain's head moves to its hash), and ``referring``:
+    rows of one model with a foreign key to it (``sql.append_event``)."""
+    sql.append_event(event, event.chain, referring)
+
+
+def build(
     *,
     actor: Actor,
     action: str,
@@ -195,7 +208,8 @@ def record(
     payload: dict[str, Any] | None = None,
     chain_head: sql.ChainHead | None = None,
 ) -> AuditEvent:
-    """Append one event. Must run inside the transaction of the change it records.
+    """The next event of its chain, hashed, not yet written (``append`` writes it). Must run
+    inside the transaction of the change it records: the chain's head stays taken until then.
 
     ``chain_head``: the chain's head as the change's own statement already advanced it
     (``sql.complete_step``, with the project's row); without it the head is advanced here.
@@ -242,7 +256,6 @@ def record(
         hash_key=hash_keys()[0],
     )
     event.hash = compute_hash(event)
-    sql.append_event(event, chain_key)
     return event
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import audit, flows
+from . import audit, flows, sql
 from .models import AuditEvent
 
 
@@ -42,9 +42,19 @@ def dispatch(event: AuditEvent, context: Context = NO_CONTEXT) -> None:
 
 
 def publish(*, context: Context = NO_CONTEXT, **record: Any) -> AuditEvent:
-    """Append the audit event (``audit.record``'s arguments) and hand it to the handlers."""
-    event = audit.record(**record)
-    dispatch(event, context)
+    """Append the audit event (``audit.build``'s arguments) and hand it to the handlers.
+
+    On PostgreSQL the handlers see the event before its row is written (its key is not set
+    yet), and the rows they write that refer to it (``sql.insert_referring``: the notices) are
+    written in the event's own statement. Elsewhere the event is written first."""
+    event = audit.build(**record)
+    if sql.db().vendor != "postgresql":
+        audit.append(event)
+        dispatch(event, context)
+        return event
+    with sql.with_event(event) as referring:
+        dispatch(event, context)
+    audit.append(event, referring)
     return event
 
 

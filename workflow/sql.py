@@ -12,10 +12,11 @@ of ``access``, the services and the notifications, which run against both databa
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -1030,21 +1031,98 @@ def advance_chain(chain_key: str) -> tuple[int, str]:
     return int(seq), str(last_hash)
 
 
-def append_event(event: models.Model, chain_key: str) -> None:
-    """INSERT the audit event and make its hash the chain's head: one statement on PostgreSQL
-    (the head's UPDATE a data-modifying ``WITH`` part), two elsewhere."""
+# At most this many referring rows go in the event's statement (a notice to many people is
+# written after it, in statements of ``insert``'s size).
+WITH_EVENT_MAX = 50
+
+
+def append_event(event: models.Model, chain_key: str, referring: Sequence[models.Model] = ()) -> None:
+    """INSERT the audit event and make its hash the chain's head, then INSERT ``referring``
+    (rows with a foreign key to the event). On PostgreSQL one statement: the head's UPDATE and
+    the event's INSERT are data-modifying ``WITH`` parts, and up to ``WITH_EVENT_MAX`` rows of
+    one model take the event's key from the latter. Elsewhere one statement each."""
     conn = db()
     head = table(AuditChain)
     set_head = f"UPDATE {head} SET {q('last_hash')} = %s WHERE {q('key')} = %s"
+    model = type(event)
+    together = (
+        conn.vendor == "postgresql"
+        and 0 < len(referring) <= WITH_EVENT_MAX
+        and len({type(row) for row in referring}) == 1
+    )
     if conn.vendor != "postgresql":
         insert([event])
         execute(set_head, [event.hash, chain_key])  # type: ignore[attr-defined]
+    elif not together:
+        fields = _writable(model)
+        params = [event.hash, chain_key, *_insert_values(event, fields, conn)]  # type: ignore[attr-defined]
+        found = rows(f"WITH head AS ({set_head}) {_insert_sql(model, 1, conn.vendor)}", params, prepared=True)
+        _inserted(event, found[0][0], conn)
+    if not together:
+        by_model: dict[type[models.Model], list[models.Model]] = {}
+        for row in referring:
+            setattr(row, _reference_to(type(row), model).attname, event.pk)
+            by_model.setdefault(type(row), []).append(row)
+        for batch in by_model.values():
+            insert(batch)
         return
-    model = type(event)
-    fields = _writable(model)
-    params = [event.hash, chain_key, *_insert_values(event, fields, conn)]  # type: ignore[attr-defined]
-    found = rows(f"WITH head AS ({set_head}) {_insert_sql(model, 1, conn.vendor)}", params, prepared=True)
-    _inserted(event, found[0][0], conn)
+    row_model = type(referring[0])
+    link = _reference_to(row_model, model)
+    row_fields = _writable(row_model)
+    params = [event.hash, chain_key, *_insert_values(event, _writable(model), conn)]  # type: ignore[attr-defined]
+    for row in referring:
+        values = _insert_values(row, row_fields, conn)
+        params += [value for value, f in zip(values, row_fields, strict=True) if f is not link]
+    found = rows(_append_referring_sql(model, row_model, len(referring)), params, prepared=True)
+    _inserted(event, found[0][1], conn)
+    for row, (pk, event_pk) in zip(referring, found, strict=True):
+        setattr(row, link.attname, event_pk)
+        _inserted(row, pk, conn)
+
+
+def _reference_to(model: type[models.Model], target: type[models.Model]) -> models.Field[Any, Any]:
+    """``model``'s one foreign key to ``target``."""
+    found = [f for f in _writable(model) if f.is_relation and f.related_model is target]
+    if len(found) != 1:
+        raise ValueError(f"{model.__name__} has {len(found)} foreign keys to {target.__name__}")
+    return found[0]
+
+
+@functools.cache
+def _append_referring_sql(model: type[models.Model], row_model: type[models.Model], count: int) -> str:
+    head = table(AuditChain)
+    link = _reference_to(row_model, model)
+    pk = q(str(model._meta.pk.column))
+    values = ", ".join(f"(SELECT {pk} FROM event)" if f is link else "%s" for f in _writable(row_model))
+    return (
+        f"WITH head AS (UPDATE {head} SET {q('last_hash')} = %s WHERE {q('key')} = %s), "
+        f"event AS ({_insert_sql(model, 1, 'postgresql')}) "
+        f"INSERT INTO {table(row_model)} ({', '.join(q(f.column) for f in _writable(row_model))}) "
+        f"VALUES {', '.join([f'({values})'] * count)} "
+        f"RETURNING {q(str(row_model._meta.pk.column))}, (SELECT {pk} FROM event)"
+    )
+
+
+def insert_referring(event: models.Model | None, objs: Sequence[models.Model]) -> None:
+    """``insert(objs)``, rows referring to ``event``: now, or with the event itself when it is
+    still to be written (``with_event``)."""
+    pending = event.__dict__.get("_written_with") if event is not None else None
+    if pending is None:
+        insert(objs)
+    else:
+        pending.extend(objs)
+
+
+@contextlib.contextmanager
+def with_event(event: models.Model) -> Iterator[list[models.Model]]:
+    """Within, ``insert_referring(event, ...)`` keeps the rows (the event not written yet) for
+    ``append_event(event, ..., referring=...)``."""
+    pending: list[models.Model] = []
+    event.__dict__["_written_with"] = pending
+    try:
+        yield pending
+    finally:
+        del event.__dict__["_written_with"]
 
 
 # --- API tokens ---------------------------------------------------------------------------------

@@ -269,10 +269,10 @@ def test_a_valid_area_is_kept_with_two_decimals(world):
 
 
 def test_the_change_and_its_audit_event_are_one_transaction(w, monkeypatch):
-    def broken(**kwargs: Any) -> Any:
+    def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the audit table is unavailable")
 
-    monkeypatch.setattr(parts.audit, "record", broken)
+    monkeypatch.setattr(parts.audit.sql, "append_event", broken)  # the event's write fails
     with pytest.raises(RuntimeError):
         parts.district_profile_update(district=w.d1, acting_user=w.officer, data=profile_input())
     with pytest.raises(RuntimeError):

@@ -245,3 +245,36 @@ def test_each_transition_stores_every_field_its_service_set(world):
     )
     same_as_stored(reported)
     assert (reported.problems, reported.suggestions) == ("ฝนตก", "เริ่มก่อนฤดูฝน")
+
+
+@pytest.mark.parametrize("count", [1, 3, 51])
+def test_rows_a_handler_writes_for_an_event_are_stored_with_it(world, monkeypatch, count):
+    """Handlers may write rows that refer to the event before it is written (PostgreSQL: in the
+    event's own statement, up to ``WITH_EVENT_MAX`` rows; more after it): every row is stored,
+    with its key and the event's."""
+    from django.db import transaction
+
+    from notifications.models import Kind, Notification
+    from workflow import audit, events, sql
+
+    users = [f.user_with(f"reader{i}", Role.CENTRAL_PLANNER) for i in range(count)]
+    written: list[Any] = []
+
+    def handler(event: Any, context: Any) -> None:
+        rows = [
+            Notification(recipient=u, kind=Kind.SUBMITTED, event=event, text_th="ทดสอบ", text_en="test")
+            for u in users
+        ]
+        sql.insert_referring(event, rows)
+        written.extend(rows)
+
+    monkeypatch.setattr(events, "_handlers", [handler])
+    with transaction.atomic():
+        event = events.publish(
+            actor=audit.Actor(user=world.planner), action="comment", object_type="project", district=world.d1
+        )
+    assert event.pk is not None
+    stored = Notification.objects.filter(event=event).order_by("pk")
+    assert [(n.pk, n.recipient_id) for n in stored] == sorted((n.pk, n.recipient_id) for n in written)
+    assert all(n.pk is not None and n.event_id == event.pk for n in written)
+    assert audit.check().breaks == []
