@@ -594,6 +594,7 @@ def recipients(
 # --- Writes ---------------------------------------------------------------------------------
 
 
+@functools.cache
 def _writable(model: type[models.Model]) -> tuple[models.Field[Any, Any], ...]:
     return tuple(
         f
@@ -868,19 +869,26 @@ def _close_task(
     user's own; with ``take_over`` only while its owner is still ``owner_was``."""
     at = db().ops.adapt_datetimefield_value(now)
     if take_over:
-        owner = f"{q('owner_id')} = %s" if owner_was else f"{q('owner_id')} IS NULL"
         owner_params: list[Any] = [owner_was] if owner_was else []
+    else:
+        owner_params = [user_id]
+    text = _close_task_sql(db().vendor, take_over, bool(owner_was))
+    return text, [STATUS.DONE, user_id, at, at, at, task_id, *_ACTIVE, *owner_params]
+
+
+@functools.cache
+def _close_task_sql(vendor: str, take_over: bool, owned: bool) -> str:
+    if take_over:
+        owner = f"{q('owner_id')} = %s" if owned else f"{q('owner_id')} IS NULL"
         assigned = "%s"
     else:
         owner = f"({q('owner_id')} IS NULL OR {q('owner_id')} = %s)"
-        owner_params = [user_id]
         assigned = f"COALESCE({q('assigned')}, %s)"
-    text = (
+    return (
         f"UPDATE {table(Task)} SET {q('status')} = %s, {q('owner_id')} = %s, {q('assigned')} = {assigned}, "
         f"{q('started')} = %s, {q('finished')} = %s "
         f"WHERE {q('id')} = %s AND {q('status')} IN (%s, %s, %s) AND {owner}"
     )
-    return text, [STATUS.DONE, user_id, at, at, at, task_id, *_ACTIVE, *owner_params]
 
 
 @dataclass(frozen=True)
