@@ -139,6 +139,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "config.middleware.SynchronousStack",  # last: the stack above runs in one thread (its docstring)
 ]
 
 AUTHENTICATION_BACKENDS = [
