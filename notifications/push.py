@@ -23,6 +23,7 @@ import functools
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
@@ -54,17 +55,20 @@ def notification_payload(notification: Notification) -> dict[str, Any]:
     return dict(_payload_serializer().to_representation(notification))
 
 
-def _on_server_loop() -> bool:
-    """Whether this thread runs sync code for an ASGI server (or is itself in an event loop):
-    then ``async_to_sync`` hands the push to that loop, as it always has."""
+def _server_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop of the ASGI server this thread runs sync code for (``None``: plain sync
+    code, a command or a timer). The channel layer's connections belong to that loop."""
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    pid = getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None)
+    return loop if loop is not None and pid == os.getpid() and loop.is_running() else None
+
+
+def _in_event_loop() -> bool:
     try:
         asyncio.get_running_loop()
         return True
     except RuntimeError:
-        pass
-    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
-    pid = getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None)
-    return loop is not None and pid == os.getpid() and loop.is_running()
+        return False
 
 
 _loop_lock = threading.Lock()
@@ -78,8 +82,6 @@ def _push_loop() -> asyncio.AbstractEventLoop:
     global _loop
     with _loop_lock:
         if _loop is None or _loop[2] != os.getpid() or not _loop[1].is_alive():
-            global _order
-            _order = None  # its lock belonged to the old loop
             loop = asyncio.new_event_loop()
             thread = threading.Thread(target=loop.run_forever, name="websocket-push", daemon=True)
             # It holds no database connection and a forked child never pushes through it: a
@@ -116,9 +118,19 @@ def send(messages: Sequence[tuple[str, dict[str, Any]]]) -> int:
         return await asyncio.wait_for(_send_all(layer, messages), timeout=PUSH_TIMEOUT_SECONDS)
 
     try:
-        if _on_server_loop():
+        if _in_event_loop():
             return int(async_to_sync(run)())
-        return _hand_over(list(messages))
+        loop = _server_loop()
+        if loop is None:
+            return _hand_over(list(messages))
+        # A request's thread hands the batch to its server's loop and goes on: waiting for it
+        # held the request (and the thread all of the process's sync code runs in) for two
+        # hand-overs between threads. The loop sends the batches in the order they came.
+        future = asyncio.run_coroutine_threadsafe(_in_order(run), loop)
+        with _pending_lock:
+            _pending.add(future)
+        future.add_done_callback(functools.partial(_sent, count=len(messages)))
+        return len(messages)
     except Exception:
         _dropped(len(messages))
         return 0
@@ -202,15 +214,16 @@ def _dropped(count: int) -> None:
 
 _pending: set[concurrent.futures.Future[int]] = set()
 _pending_lock = threading.Lock()
-_order: asyncio.Lock | None = None
+_orders: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 async def _in_order(run: Callable[[], Awaitable[int]]) -> int:
-    """Run the batches one after another on the push loop, in the order they were handed over."""
-    global _order
-    if _order is None:
-        _order = asyncio.Lock()
-    async with _order:
+    """Run the batches one after another on this loop, in the order they were handed over."""
+    loop = asyncio.get_running_loop()
+    order = _orders.get(loop)
+    if order is None:
+        order = _orders[loop] = asyncio.Lock()
+    async with order:
         return await run()
 
 

@@ -61,3 +61,30 @@ def test_a_layer_that_is_down_drops_what_was_gathered_with_one_warning_and_the_n
     push.send(batch(9, user=8))
     push.flush()
     assert [(g, m["n"]) for g, m in layer.sent] == [("user.8", 9), ("user.8", 9)]
+
+
+async def test_a_request_thread_hands_its_pushes_to_the_servers_loop_without_waiting(monkeypatch) -> None:
+    """Sync code run for the server (a view, through ``sync_to_async``) goes on as soon as it
+    handed its batches over: the layer here cannot send until the thread has returned, and
+    the batches then go out in the order they came."""
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+
+    released = asyncio.Event()
+
+    class Held(Recording):
+        async def group_send(self, group: str, message: dict[str, Any]) -> None:
+            await released.wait()
+            await super().group_send(group, message)
+
+    layer = Held()
+    monkeypatch.setattr(push, "get_channel_layer", lambda: layer)
+    handed = await sync_to_async(lambda: [push.send(batch(n)) for n in range(3)])()
+    assert handed == [2, 2, 2] and layer.sent == []
+    released.set()
+    for _ in range(1000):  # the loop sends them as soon as this test lets it run
+        if len(layer.sent) == 6:
+            break
+        await asyncio.sleep(0.01)
+    assert [(m["n"], m["i"]) for _group, m in layer.sent] == [(n, i) for n in range(3) for i in range(2)]
