@@ -191,10 +191,8 @@ def _project_changed(event: AuditEvent, context: events.Context) -> None:
     if change is not None and change.people is not None:  # read with the step (``flows.People``)
         found: Iterable[sql.Recipient] = change.people
     else:
-        roles = flows.step_people(
-            done_step=done_step, new_step=new_step, disbursement_due=context.disbursement_due
-        )
-        found = sql.recipients(district, timezone.localdate(), roles=roles, user_ids=[project.created_by_id])
+        people = flows.People(district, project.created_by_id, disbursement_due=context.disbursement_due)
+        found = flows.people_of(people, done_step=done_step, new_step=new_step)
     recipients = _recipients(found)
 
     notice = _creator_notice(event)

@@ -27,7 +27,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
-from asgiref.sync import SyncToAsync, async_to_sync
+from asgiref.sync import SyncToAsync
 from channels.layers import get_channel_layer
 
 from .models import Notification
@@ -63,12 +63,12 @@ def _server_loop() -> asyncio.AbstractEventLoop | None:
     return loop if loop is not None and pid == os.getpid() and loop.is_running() else None
 
 
-def _in_event_loop() -> bool:
+def _event_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop running in this thread, or the one of the server this thread serves."""
     try:
-        asyncio.get_running_loop()
-        return True
+        return asyncio.get_running_loop()
     except RuntimeError:
-        return False
+        return _server_loop()
 
 
 _loop_lock = threading.Lock()
@@ -118,14 +118,13 @@ def send(messages: Sequence[tuple[str, dict[str, Any]]]) -> int:
         return await asyncio.wait_for(_send_all(layer, messages), timeout=PUSH_TIMEOUT_SECONDS)
 
     try:
-        if _in_event_loop():
-            return int(async_to_sync(run)())
-        loop = _server_loop()
+        loop = _event_loop()
         if loop is None:
             return _hand_over(list(messages))
-        # A request's thread hands the batch to its server's loop and goes on: waiting for it
-        # held the request (and the thread all of the process's sync code runs in) for two
-        # hand-overs between threads. The loop sends the batches in the order they came.
+        # A request's thread hands the batch to its server's loop and goes on (waiting for it
+        # held the request, and the thread all of the process's sync code runs in, for two
+        # hand-overs between threads); code on the loop itself schedules it there. The loop
+        # sends the batches in the order they came.
         future = asyncio.run_coroutine_threadsafe(_in_order(run), loop)
         with _pending_lock:
             _pending.add(future)

@@ -203,11 +203,19 @@ class People:
     disbursement_due: bool = False
 
 
-def people_read(people: People, *, done_step: str | None, new_step: str | None) -> sql.Read | None:
+def people_read(people: People, *, done_step: str | None, new_step: str | None) -> sql.Read:
+    """The read of the people a step change concerns (``step_people``, and the creator)."""
     roles = step_people(done_step=done_step, new_step=new_step, disbursement_due=people.disbursement_due)
-    return sql.recipients_read(
+    read = sql.recipients_read(
         people.district, timezone.localdate(), roles=roles, user_ids=[people.creator_id]
     )
+    assert read is not None  # the creator is always asked for
+    return read
+
+
+def people_of(people: People, *, done_step: str | None, new_step: str | None) -> list[sql.Recipient]:
+    """``people_read`` in a statement of its own (a change without a step statement: a new project)."""
+    return sql.recipients_from(people_read(people, done_step=done_step, new_step=new_step).rows())
 
 
 @functools.cache
@@ -227,7 +235,7 @@ def step_complete(
     step: OpenStep,
     user: Any,
     overrides_claim: bool = False,
-    update: sql.RowUpdate | None = None,
+    update: sql.RowUpdate,
     people: People | None = None,
     also: Sequence[sql.Read] = (),
 ) -> StepChange:
@@ -272,8 +280,9 @@ def step_complete(
         token=token,
     )
     new_step = None if ends else str(node.name)
-    asked = people_read(people, done_step=step.step, new_step=new_step) if people is not None else None
-    reads = [*also, *([asked] if asked is not None else [])]
+    reads = [*also]
+    if people is not None:
+        reads.append(people_read(people, done_step=step.step, new_step=new_step))
     written = sql.complete_step(
         step.task_id,
         user_id=user.pk,
@@ -295,11 +304,7 @@ def step_complete(
         new_task_id=None if ends else following.pk,
         new_step=new_step,
         head=written.head,
-        people=(
-            tuple(sql.recipients_from(written.found[-1]))
-            if asked is not None
-            else (() if people is not None else None)
-        ),
+        people=tuple(sql.recipients_from(written.found[-1])) if people is not None else None,
         found=tuple(written.found[: len(also)]),
     )
 

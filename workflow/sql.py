@@ -909,7 +909,7 @@ def complete_step(
     take_over: bool,
     routed: Task,
     following: Task,
-    update: RowUpdate | None = None,
+    update: RowUpdate,
     reads: Sequence[Read] = (),
 ) -> StepWritten:
     """Write ``update`` (the project's row), close the open task (see ``_close_task``), INSERT
@@ -930,7 +930,7 @@ def complete_step(
     conn = db()
     fields = _writable(Task)
     if conn.vendor != "postgresql":
-        if update is not None and update_row(update.obj, update.fields, **update.where) != 1:
+        if update_row(update.obj, update.fields, **update.where) != 1:
             return StepWritten(False, None, [])
         if execute(close, close_params) != 1:
             return StepWritten(False, None, [])
@@ -943,11 +943,8 @@ def complete_step(
             ]
         )
         return StepWritten(True, None, [list(read.rows()) for read in reads])
-    params: list[Any] = []
-    updating: tuple[type[models.Model], tuple[str, ...], tuple[str, ...]] | None = None
-    if update is not None:
-        params += [update.chain_key, *_update_params(update.obj, update.fields, conn, update.where)]
-        updating = (type(update.obj), update.fields, tuple(update.where))
+    params = [update.chain_key, *_update_params(update.obj, update.fields, conn, update.where)]
+    updating = (type(update.obj), update.fields, tuple(update.where))
     params += [
         *close_params,
         *_insert_values(routed, fields, conn),
@@ -960,9 +957,9 @@ def complete_step(
     closed, routed_pk, following_pk, updated, seq, last_hash, *found = rows(text, params, prepared=True)[0]
     _inserted(routed, routed_pk, conn)
     _inserted(following, following_pk, conn)
-    if int(closed) != 1 or (update is not None and int(updated) != 1):
+    if int(closed) != 1 or int(updated) != 1:
         return StepWritten(False, None, [])
-    head = (update.chain_key, int(seq), str(last_hash)) if update is not None else None
+    head = (update.chain_key, int(seq), str(last_hash))
     return StepWritten(True, head, [_json_rows(value) for value in found])
 
 
@@ -976,22 +973,20 @@ def _json_rows(value: Any) -> list[Any]:
 @functools.cache
 def _complete_step_sql(
     close: str,
-    updating: tuple[type[models.Model], tuple[str, ...], tuple[str, ...]] | None,
+    updating: tuple[type[models.Model], tuple[str, ...], tuple[str, ...]],
     reads: tuple[str, ...],
 ) -> str:
     fields = _writable(Task)
     columns = ", ".join(q(f.column) for f in fields)
     values = ", ".join(["%s"] * len(fields))
     link = Task.previous.through
-    row, updated, head = "", "NULL", "NULL, NULL"
-    if updating is not None:
-        model, written, where = updating
-        row = (
-            f"head AS ({_advance_sql()}), "
-            f"changed AS ({_update_sql(model, written, where, 'postgresql')} RETURNING 1), "
-        )
-        updated = "(SELECT COUNT(*) FROM changed)"
-        head = f"(SELECT {q('last_seq')} FROM head), (SELECT {q('last_hash')} FROM head)"
+    model, written, where = updating
+    row = (
+        f"head AS ({_advance_sql()}), "
+        f"changed AS ({_update_sql(model, written, where, 'postgresql')} RETURNING 1), "
+    )
+    updated = "(SELECT COUNT(*) FROM changed)"
+    head = f"(SELECT {q('last_seq')} FROM head), (SELECT {q('last_hash')} FROM head)"
     read = "".join(f", {expression}" for expression in reads)
     return (
         f"WITH {row}closed AS ({close} RETURNING {q('id')}), "
