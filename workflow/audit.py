@@ -73,7 +73,18 @@ HASHED_FIELDS = (
 )
 
 
+# Types ``_jsonable`` leaves as they are (exactly these: a subclass takes the long way).
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): _jsonable(v) for k, v in value.items()}
+    if kind is list:
+        return [_jsonable(v) for v in value]
     if isinstance(value, datetime.datetime):
         return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if isinstance(value, datetime.date):
@@ -211,8 +222,9 @@ def build(
     """The next event of its chain, hashed, not yet written (``append`` writes it). Must run
     inside the transaction of the change it records: the chain's head stays taken until then.
 
-    ``chain_head``: the chain's head as the change's own statement already advanced it
-    (``sql.complete_step``, with the project's row); without it the head is advanced here.
+    ``chain_head``: the chain's head as the change's own statements already advanced it
+    (``sql.complete_step``, with the project's row) or read it (SQLite, with the project's
+    read: ``sql._advances_head``); without it the head is advanced (read) here.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must run inside the change's transaction")
@@ -255,8 +267,20 @@ def build(
         prev_hash=prev_hash or GENESIS,
         hash_key=hash_keys()[0],
     )
-    event.hash = compute_hash(event)
+    digest = _digester(event.hash_key)
+    event.hash = digest if isinstance(digest, str) else digest(_built_canonical(event))
     return event
+
+
+def _built_canonical(event: AuditEvent) -> bytes:
+    """``canonical(event)`` of an event ``build`` made, whose JSON fields ``_jsonable`` has
+    already written as JSON's own types: each field's JSON (as the fast verification path
+    writes it) in ``canonical``'s template, without walking those values again."""
+    parts = [
+        _json_dump(value) if name in _JSON_FIELDS else _fragment(value)
+        for name, value in zip(_SORTED, _SORTED_VALUES(event.__dict__), strict=True)
+    ]
+    return (_TEMPLATE % tuple(parts)).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -288,6 +312,7 @@ _JSON_FIELDS = frozenset({"rule_results", "budget", "payload"})
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 _SORTED = tuple(sorted(HASHED_FIELDS))
 _TEMPLATE = "{" + ",".join(f"{_ENCODER.encode(name)}:%s" for name in _SORTED) + "}"
+_SORTED_VALUES = operator.itemgetter(*_SORTED)  # of an instance's ``__dict__``
 _IN_TEMPLATE_ORDER = operator.itemgetter(*(2 + HASHED_FIELDS.index(name) for name in _SORTED))
 
 
@@ -1199,6 +1224,7 @@ def _own_connection(alias: str) -> Any:
     options = {k: v for k, v in inherited.settings_dict.get("OPTIONS", {}).items() if k != "pool"}
     connection = type(inherited)({**inherited.settings_dict, "OPTIONS": options}, alias)
     connections[alias] = connection
+    sql.forget_connection()
     return connection
 
 

@@ -12,12 +12,16 @@ of ``access``, the services and the notifications, which run against both databa
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime
 import functools
 import json
+import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from decimal import Decimal
 from typing import Any
 
@@ -45,10 +49,44 @@ from .models.projects import EDITABLE_STATES
 from .models.roles import ROLE_AREA_KIND
 
 
+class _ThisThread(threading.local):
+    conn: BaseDatabaseWrapper | None = None
+    store: Any = None
+
+
+_this_thread = _ThisThread()
+
+
 def db() -> BaseDatabaseWrapper:
     """This thread's connection itself (``django.db.connection`` is a proxy that looks it up on
-    every attribute read: on the hot path that look-up costs more than the statements' Python)."""
-    return connections[DEFAULT_DB_ALIAS]
+    every attribute read: on the hot path that look-up costs more than the statements' Python).
+
+    In a thread without a running event loop, Django keeps the connections in a plain
+    thread-local store (``ConnectionHandler`` is thread-critical): the connection found there is
+    kept in this thread's own local for as long as the handler keeps the same store. A forked
+    child forgets it (it may replace its connection, ``audit._own_connection``); code on an
+    event loop (where Django's store follows the task's context) looks it up each time."""
+    here = _this_thread
+    store = connections._connections  # type: ignore[attr-defined]
+    conn = here.conn
+    if conn is not None and here.store is store and _running_loop() is None:
+        return conn
+    conn = connections[DEFAULT_DB_ALIAS]
+    if _running_loop() is None:
+        here.conn, here.store = conn, store
+    return conn
+
+
+_running_loop = asyncio.events._get_running_loop
+
+
+def forget_connection() -> None:
+    """Look this thread's connection up again at the next ``db()`` (it was replaced)."""
+    _this_thread.conn = None
+    _this_thread.store = None
+
+
+os.register_at_fork(after_in_child=forget_connection)
 
 
 def q(name: str) -> str:
@@ -70,6 +108,8 @@ class Columns:
     model: type[models.Model]
     alias: str
     fields: tuple[models.Field[Any, Any], ...]
+    # Per connection's operations: ``_loaders``' result.
+    loaders: dict[Any, Any] = dataclass_field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
     def of(cls, model: type[models.Model], alias: str, only: Sequence[str] | None = None) -> Columns:
@@ -84,8 +124,29 @@ class Columns:
     def load(self, row: Sequence[Any], start: int) -> Any:
         """The instance from ``row[start : start + len(self.fields)]``, converted as the ORM does."""
         conn = db()
-        values = [convert(field, row[start + i], conn) for i, field in enumerate(self.fields)]
-        return self.model.from_db(conn.alias, [f.attname for f in self.fields], values)
+        loaders = self.loaders.get(conn.ops)
+        if loaders is None:
+            loaders = self.loaders[conn.ops] = self._loaders(conn.ops)
+        attnames, converted = loaders
+        values = list(row[start : start + len(attnames)])
+        for i, col, converters in converted:
+            value = values[i]
+            for converter in converters:
+                value = converter(value, col, conn)
+            values[i] = value
+        return self.model.from_db(conn.alias, attnames, values)
+
+    def _loaders(
+        self, ops: Any
+    ) -> tuple[list[str], tuple[tuple[int, Any, tuple[Callable[..., Any], ...]], ...]]:
+        """The attribute names, and the columns the ORM converts on this connection (by
+        position) with their converters: the others it reads as the database gives them."""
+        converted = []
+        for i, field in enumerate(self.fields):
+            col, converters = _converters(field, ops)
+            if converters:
+                converted.append((i, col, converters))
+        return [f.attname for f in self.fields], tuple(converted)
 
 
 @functools.cache
@@ -261,6 +322,7 @@ def _project_sql(vendor: str, districts: int, provinces: int, everywhere: bool, 
     p, d, e, pp, t = "p", "d", "e", "pp", "t"
     links = Project.subdistricts.through
     pid = f"{p}.{q('id')}"
+    district_of_project = f"{p}.{column(Project, 'district')}"
     open_task = (
         f"(SELECT MAX({q('id')}) FROM {table(Task)} WHERE {q('process_id')} = {pp}.{q('process_ptr_id')} "
         f"AND {q('status')} IN ({_in(_ACTIVE)}) AND {q('flow_task_type')} = 'HUMAN')"
@@ -280,7 +342,8 @@ def _project_sql(vendor: str, districts: int, provinces: int, everywhere: bool, 
         f"(SELECT COUNT(*) FROM {q(links._meta.db_table)} l JOIN {table(Subdistrict)} s "
         f"ON s.{q('code')} = l.{q('subdistrict_id')} WHERE l.{q('project_id')} = {pid} "
         f"AND s.{column(Subdistrict, 'district')} <> {p}.{column(Project, 'district')}), "
-        f"EXISTS (SELECT 1 FROM {table(SpendLine)} sl WHERE sl.{column(SpendLine, 'project')} = {pid}) "
+        f"EXISTS (SELECT 1 FROM {table(SpendLine)} sl WHERE sl.{column(SpendLine, 'project')} = {pid})"
+        f"{_head_columns(vendor, district_of_project)} "
         f"FROM {table(Project)} {p} "
         f"JOIN {table(District)} {d} ON {d}.{q('code')} = {p}.{column(Project, 'district')} "
         f"JOIN {table(Edition)} {e} ON {e}.{q('id')} = {p}.{column(Project, 'edition')} "
@@ -339,6 +402,10 @@ def project_for_transition(
     project._subdistricts = int(subdistricts)  # type: ignore[attr-defined]
     project._subdistricts_outside = int(outside)  # type: ignore[attr-defined]
     project._has_spend_lines = bool(has_spend)  # type: ignore[attr-defined]
+    if not _advances_head(conn.vendor):
+        seq, last_hash = row[at + 7 : at + 9]
+        # The head of the district's chain, as ``advance_chain`` would read it for the event.
+        project._chain_head = (project.district_id, int(seq or 0) + 1, str(last_hash or ""))  # type: ignore[attr-defined]
     return project
 
 
@@ -850,6 +917,8 @@ class RowUpdate:
     fields: tuple[str, ...]
     where: dict[str, Any]
     chain_key: str
+    # Where the head is read, not advanced (``_advances_head``): as read with the row, if it was.
+    head: ChainHead | None = None
 
 
 def execute(text: str, params: Sequence[Any]) -> int:
@@ -896,7 +965,9 @@ class StepWritten:
     """What ``complete_step`` wrote and read."""
 
     done: bool  # the row update matched and the task was closed: False, the caller rolls back
-    head: ChainHead | None  # the chain's head, advanced with the row update (PostgreSQL)
+    head: (
+        ChainHead | None
+    )  # the chain's head: advanced with the row update (PostgreSQL), or as read with the row
     found: list[list[Any]]  # the rows of each of the ``reads``
 
 
@@ -942,7 +1013,8 @@ def complete_step(
                 link(from_task_id=following.pk, to_task_id=routed.pk),
             ]
         )
-        return StepWritten(True, None, [list(read.rows()) for read in reads])
+        head = update.head if update.head is not None and update.head[0] == update.chain_key else None
+        return StepWritten(True, head, [list(read.rows()) for read in reads])
     params = [update.chain_key, *_update_params(update.obj, update.fields, conn, update.where)]
     updating = (type(update.obj), update.fields, tuple(update.where))
     params += [
@@ -1012,6 +1084,41 @@ def finish_process(process_id: int, *, now: datetime.datetime) -> None:
     )
 
 
+def _advances_head(vendor: str) -> bool:
+    """Whether a change advances its chain's head when it takes the event's number (PostgreSQL:
+    the row stays locked until the change commits). Elsewhere (SQLite, whose writer holds the
+    whole database from the transaction's first statement) the head is read, with the
+    project's row when there is one, and written once, with the event (``append_event``)."""
+    return vendor == "postgresql"
+
+
+def _head_columns(vendor: str, key: str) -> str:
+    """The chain ``key``'s head (its last number and hash) as columns of a read, where the head
+    is read and not advanced; nothing elsewhere."""
+    if _advances_head(vendor):
+        return ""
+    head = table(AuditChain)
+    found = f"FROM {head} c WHERE c.{q('key')} = {key}"
+    return f", (SELECT c.{q('last_seq')} {found}), (SELECT c.{q('last_hash')} {found})"
+
+
+@functools.cache
+def _read_head_sql(vendor: str) -> str:
+    return f"SELECT {q('last_seq')}, {q('last_hash')} FROM {table(AuditChain)} WHERE {q('key')} = %s"
+
+
+@functools.cache
+def _write_head_sql(vendor: str) -> str:
+    """The head's one write where it is read first: created, or moved on from the number before
+    the event's (no row changes if another event took that number: the caller fails)."""
+    head = table(AuditChain)
+    return (
+        f"INSERT INTO {head} ({q('key')}, {q('last_seq')}, {q('last_hash')}) VALUES (%s, %s, %s) "
+        f"ON CONFLICT ({q('key')}) DO UPDATE SET {q('last_seq')} = excluded.{q('last_seq')}, "
+        f"{q('last_hash')} = excluded.{q('last_hash')} WHERE {head}.{q('last_seq')} = excluded.{q('last_seq')} - 1"
+    )
+
+
 @functools.cache
 def _advance_sql() -> str:
     head = table(AuditChain)
@@ -1026,9 +1133,15 @@ def advance_chain(chain_key: str) -> tuple[int, str]:
     """Create or lock the chain's head and take the next sequence number, in one statement.
 
     Returns the new event's ``chain_seq`` and the hash it follows (``""`` for the first event).
-    The row stays locked (PostgreSQL) or the database stays written (SQLite) until the change
-    commits, so two changes of one chain are numbered one after the other.
+    On PostgreSQL the row stays locked until the change commits, so two changes of one chain
+    are numbered one after the other. On SQLite this only reads the head (``_advances_head``):
+    the writer already holds the database, and ``append_event`` writes the head.
     """
+    vendor = db().vendor
+    if not _advances_head(vendor):
+        found = rows(_read_head_sql(vendor), [chain_key])
+        seq, last_hash = found[0] if found else (0, "")
+        return int(seq) + 1, str(last_hash)
     found = rows(_advance_sql(), [chain_key], prepared=True)
     seq, last_hash = found[0]
     return int(seq), str(last_hash)
@@ -1053,9 +1166,12 @@ def append_event(event: models.Model, chain_key: str, referring: Sequence[models
         and 0 < len(referring) <= WITH_EVENT_MAX
         and len({type(row) for row in referring}) == 1
     )
-    if conn.vendor != "postgresql":
+    if not _advances_head(conn.vendor):
+        # The head first: a number another event took since the head was read is refused here.
+        seq = event.chain_seq  # type: ignore[attr-defined]
+        if execute(_write_head_sql(conn.vendor), [chain_key, seq, event.hash]) != 1:  # type: ignore[attr-defined]
+            raise RuntimeError(f"the head of chain {chain_key} moved on before event {seq} was written")
         insert([event])
-        execute(set_head, [event.hash, chain_key])  # type: ignore[attr-defined]
     elif not together:
         fields = _writable(model)
         params = [event.hash, chain_key, *_insert_values(event, fields, conn)]  # type: ignore[attr-defined]

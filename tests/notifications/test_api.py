@@ -161,3 +161,23 @@ def test_a_real_change_shows_up_in_the_list(world):
     (notice,) = api(world.chief).get("/api/v1/notifications/").json()["results"]
     assert notice["kind"] == "task_new" and notice["project"] == project.pk and notice["task"] is not None
     assert api(world.officer).get("/api/v1/notifications/").json()["results"] == []
+
+
+def test_the_socket_shows_a_notice_as_the_api_does(world, inbox):
+    """A push carries each notice as the list shows it: the same keys and values, read or not,
+    with or without a project and a task, in the active time zone and in UTC."""
+    from django.utils import timezone
+
+    from notifications import push
+
+    project = f.make_project(world.officer, world.entry)
+    listed = api(world.chief).get("/api/v1/notifications/?limit=50").json()["results"]
+    rows = {n.pk: n for n in Notification.objects.filter(recipient=world.chief)}
+    assert any(n["read"] for n in listed) and any(n["project"] == project.pk and n["task"] for n in listed)
+    assert {n["id"] for n in listed} == set(rows)
+    for notice in listed:
+        assert push.notification_payload(rows[notice["id"]]) == notice
+    with timezone.override("UTC"):
+        utc = api(world.chief).get("/api/v1/notifications/?limit=50").json()["results"]
+        assert utc[0]["created_at"].endswith("Z")
+        assert [push.notification_payload(rows[n["id"]]) for n in utc] == utc

@@ -85,3 +85,44 @@ def test_keys_numbers_and_hand_set_times_take_the_short_way_unless_the_backend_a
     assert sql._preparers(Task, True)[at](task, finished, connection) == finished.get_db_prep_save(
         when, connection
     )
+
+
+def test_each_thread_and_each_forked_child_writes_through_its_own_connection():
+    """``sql.db()`` keeps the thread's connection: another thread gets its own, and a child
+    process that replaced its connection after the fork writes through the new one."""
+    import asyncio
+    import os
+    import threading
+
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    mine = connections[DEFAULT_DB_ALIAS]
+    assert sql.db() is mine and sql.db() is mine
+    seen: list[object] = []
+    thread = threading.Thread(target=lambda: seen.extend([sql.db(), connections[DEFAULT_DB_ALIAS]]))
+    thread.start()
+    thread.join()
+    assert seen[0] is seen[1] and seen[0] is not mine
+
+    async def on_a_loop() -> tuple[object, object]:
+        return sql.db(), connections[DEFAULT_DB_ALIAS]
+
+    found, expected = asyncio.run(on_a_loop())
+    assert found is expected
+    assert sql.db() is mine
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: replace the connection, as audit's workers do, then ask again
+        ok = False
+        try:
+            replacement = type(mine)(dict(mine.settings_dict), DEFAULT_DB_ALIAS)
+            connections[DEFAULT_DB_ALIAS] = replacement
+            ok = sql.db() is replacement
+        finally:
+            os.write(write, b"1" if ok else b"0")
+            os._exit(0)
+    os.close(write)
+    answer = os.read(read, 1)
+    os.waitpid(pid, 0)
+    assert answer == b"1"

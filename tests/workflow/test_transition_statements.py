@@ -214,6 +214,49 @@ def test_a_project_changed_between_the_read_and_the_write_changes_nothing(world,
     assert project.state == State.APPROVED
 
 
+def test_a_chain_number_taken_between_the_read_and_the_event_is_never_written_twice(world, monkeypatch):
+    """Another event of the district's chain, written in the same change after the project was
+    read: PostgreSQL numbers the transition's event after it (its head is advanced with the
+    step); SQLite, which reads the head with the project, refuses to write the number again
+    and keeps nothing. Either way the chain verifies."""
+    from workflow import audit, flows
+    from workflow.models import AuditChain, AuditEvent, Project
+
+    project = f.make_project(world.officer, world.entry)
+    real = flows.step_complete
+
+    def another_event_meanwhile(**arguments: Any) -> Any:
+        audit.record(
+            actor=audit.Actor(user=world.chief),
+            action="comment",
+            object_type="project",
+            object_id=project.pk,
+            district=world.d1,
+        )
+        return real(**arguments)
+
+    monkeypatch.setattr(flows, "step_complete", another_event_meanwhile)
+    head = AuditChain.objects.get(key=world.d1.code)
+    events = AuditEvent.objects.count()
+    chief = User.objects.get(pk=world.chief.pk)
+    if connection.vendor == "postgresql":
+        svc.project_approve(project=project.pk, acting_user=chief)
+        numbers = list(
+            AuditEvent.objects.filter(chain=world.d1.code, chain_seq__gt=head.last_seq)
+            .order_by("chain_seq")
+            .values_list("chain_seq", "action")
+        )
+        assert numbers == [(head.last_seq + 1, "comment"), (head.last_seq + 2, "approve")]
+    else:
+        with pytest.raises(RuntimeError, match="moved on"):
+            svc.project_approve(project=project.pk, acting_user=chief)
+        assert AuditEvent.objects.count() == events
+        assert Project.objects.get(pk=project.pk).state == State.SELECTED
+        after = AuditChain.objects.get(key=world.d1.code)
+        assert (after.last_seq, after.last_hash) == (head.last_seq, head.last_hash)
+    assert audit.verify() == []
+
+
 def test_each_transition_stores_every_field_its_service_set(world):
     """A transition's UPDATE writes the state and the fields its service set, not every column:
     after each one the stored row is the project the service returned, field for field (a field

@@ -635,7 +635,11 @@ def _transition(
             user=principal.user,
             overrides_claim=row.overrides_claim,
             update=sql.RowUpdate(
-                project, (*TRANSITION_WRITES, *written), {"state": from_state}, project.district_id
+                project,
+                (*TRANSITION_WRITES, *written),
+                {"state": from_state},
+                project.district_id,
+                getattr(project, "_chain_head", None),
             ),
             people=flows.People(project.district, project.created_by_id, disbursement_due=due),
             also=also,
