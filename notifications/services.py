@@ -53,7 +53,8 @@ def deliver(
         return []
     now = timezone.now()
     rows = [
-        Notification(
+        sql.new(
+            Notification,
             recipient_id=d.recipient_id,
             kind=d.kind,
             project=project,

@@ -241,7 +241,8 @@ def build(
             )
     user = actor.user
     acting_for = actor.acting_for
-    event = AuditEvent(
+    event: AuditEvent = sql.new(
+        AuditEvent,
         chain=chain_key,
         chain_seq=chain_seq,
         created_at=timezone.now(),

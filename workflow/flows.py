@@ -260,7 +260,8 @@ def step_complete(
     now = timezone.now()
     ends = node.task_type == "END"
     token = Token("start")
-    routed = Task(
+    routed = sql.new(
+        Task,
         process_id=step.process_id,
         flow_task=switch,
         flow_task_type=switch.task_type,
@@ -269,7 +270,8 @@ def step_complete(
         finished=now,
         token=token,
     )
-    following = Task(
+    following = sql.new(
+        Task,
         process_id=step.process_id,
         flow_task=node,
         flow_task_type=node.task_type,

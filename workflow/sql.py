@@ -27,6 +27,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.signals import post_init, pre_init
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -690,7 +691,7 @@ def insert(objs: Sequence[models.Model]) -> None:
     fields = _writable(model)
     conn = db()
     # As many rows per statement as the backend takes parameters (SQLite's limit), as bulk_create.
-    size = max(1, conn.ops.bulk_batch_size(list(fields), objs))
+    size = _batch_size(conn, model, fields, objs)
     for start in range(0, len(objs), size):
         batch = objs[start : start + size]
         params: list[Any] = []
@@ -699,6 +700,28 @@ def insert(objs: Sequence[models.Model]) -> None:
         keys = rows(_insert_sql(model, len(batch), conn.vendor), params, prepared=True)
         for obj, (pk,) in zip(batch, keys, strict=True):
             _inserted(obj, pk, conn)
+
+
+_BATCH_SIZES: dict[tuple[Any, type[models.Model], int], int] = {}
+
+
+def _batch_size(
+    conn: BaseDatabaseWrapper,
+    model: type[models.Model],
+    fields: Sequence[models.Field[Any, Any]],
+    objs: Sequence[models.Model],
+) -> int:
+    """``bulk_batch_size`` for ``len(objs)`` rows of ``model`` (the backends' answer depends on
+    the columns and the number of rows, not on the rows): asked once per count of a few rows."""
+    if len(objs) == 1:
+        return 1
+    key = (conn.ops, model, len(objs))
+    size = _BATCH_SIZES.get(key)
+    if size is None:
+        size = max(1, conn.ops.bulk_batch_size(list(fields), objs))
+        if len(objs) <= 64 and len(_BATCH_SIZES) < 4096:
+            _BATCH_SIZES[key] = size
+    return size
 
 
 def _insert_values(
@@ -845,6 +868,61 @@ def _preparers(model: type[models.Model], add: bool) -> tuple[Any, ...]:
         else:
             found.append(_django_prep(add))
     return tuple(found)
+
+
+@functools.cache
+def _blank(
+    model: type[models.Model],
+) -> tuple[dict[str, Any], tuple[tuple[str, str, Any], ...], frozenset[str], frozenset[str]] | None:
+    """What ``new`` starts an instance of ``model`` from: the columns' constant defaults by
+    attribute name, the callable ones (``(attname, name, default)``), the attribute names,
+    and the names that take a related object. ``None``: a model ``new`` leaves to its class (a
+    column with a database default, or one that is generated)."""
+    constants: dict[str, Any] = {}
+    makers = []
+    attnames, related = set(), set()
+    for field in model._meta.concrete_fields:
+        if field.generated or field.db_default is not models.NOT_PROVIDED:
+            return None
+        attnames.add(field.attname)
+        if field.is_relation:
+            related.add(field.name)
+        if field.has_default() and callable(field.default):
+            makers.append((field.attname, field.name, field.default))
+        else:
+            constants[field.attname] = field.get_default()
+    return constants, tuple(makers), frozenset(attnames), frozenset(attnames | related)
+
+
+def _listened(signal: Any, model: type[models.Model]) -> bool:
+    return bool(signal.receivers) and bool(signal.has_listeners(model))
+
+
+def new(model: type[models.Model], **values: Any) -> Any:
+    """``model(**values)``, the same unsaved instance, without the constructor's walk over every
+    field (a lookup that fails and a default fetched for each one not given): the defaults are
+    laid down at once, each value given is set, a related object through its descriptor (which
+    caches it) as the constructor sets it. Values named by anything but a column's attribute or
+    a relation's name, or a model whose construction others listen to, go through the class."""
+    blank = _blank(model)
+    if blank is None or _listened(pre_init, model) or _listened(post_init, model):
+        return model(**values)
+    constants, makers, attnames, known = blank
+    if not values.keys() <= known:
+        return model(**values)
+    obj = model.__new__(model)
+    obj._state = models.base.ModelState()
+    state = obj.__dict__
+    state.update(constants)
+    for attname, name, make in makers:
+        if attname not in values and name not in values:
+            state[attname] = make()
+    for name, value in values.items():
+        if name in attnames:
+            state[name] = value
+        else:
+            setattr(obj, name, value)
+    return obj
 
 
 def _inserted(obj: models.Model, pk: Any, conn: BaseDatabaseWrapper) -> None:
@@ -1009,8 +1087,8 @@ def complete_step(
         link = Task.previous.through
         insert(
             [
-                link(from_task_id=routed.pk, to_task_id=task_id),
-                link(from_task_id=following.pk, to_task_id=routed.pk),
+                new(link, from_task_id=routed.pk, to_task_id=task_id),
+                new(link, from_task_id=following.pk, to_task_id=routed.pk),
             ]
         )
         head = update.head if update.head is not None and update.head[0] == update.chain_key else None

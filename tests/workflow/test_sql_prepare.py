@@ -126,3 +126,73 @@ def test_each_thread_and_each_forked_child_writes_through_its_own_connection():
     answer = os.read(read, 1)
     os.waitpid(pid, 0)
     assert answer == b"1"
+
+
+@pytest.mark.django_db
+def test_an_instance_made_without_the_constructor_is_the_constructors(world):
+    """``sql.new`` gives what the model's class gives for the same values: every column's value
+    (defaults made afresh where they are callables), the related objects it was handed cached,
+    and an unsaved state; values it does not know go through the class itself."""
+    from django.utils import timezone
+    from viewflow.workflow.models import Task
+
+    from notifications.models import Notification
+    from workflow.models import AuditEvent
+
+    project = f.make_project(world.officer, world.entry)
+    now = timezone.now()
+    link = Task.previous.through
+    cases = [
+        (Task, {"process_id": 1, "flow_task_type": "HUMAN", "status": "NEW", "created": now}),
+        (Task, {"process_id": 1, "started": now, "finished": now}),
+        (link, {"from_task_id": 3, "to_task_id": 2}),
+        (
+            Notification,
+            {
+                "recipient_id": world.chief.pk,
+                "kind": "task_new",
+                "project": project,
+                "event": None,
+                "text_th": "ไทย",
+                "text_en": "en",
+                "created_at": now,
+            },
+        ),
+        (Notification, {"recipient_id": world.chief.pk, "project": None, "text_en": "en"}),
+        (
+            AuditEvent,
+            {
+                "chain": "5001",
+                "chain_seq": 4,
+                "actor": world.chief,
+                "acting_for": None,
+                "district": project.district,
+                "project": project,
+                "payload": {"a": 1},
+            },
+        ),
+    ]
+    for model, values in cases:
+        ours, theirs = sql.new(model, **values), model(**values)
+        assert type(ours) is model
+        made = {  # a default made at each construction (a time): compared by type
+            fd.attname
+            for fd in model._meta.concrete_fields
+            if fd.has_default() and callable(fd.default) and not {fd.name, fd.attname} & set(values)
+        }
+
+        def seen(obj: object, model: type = model, made: set[str] = made) -> dict[str, object]:
+            return {
+                fd.attname: type(v) if fd.attname in made and not isinstance(v, dict) else v
+                for fd in model._meta.concrete_fields
+                for v in [getattr(obj, fd.attname)]
+            }
+
+        assert seen(ours) == seen(theirs), model
+        assert ours._state.fields_cache == theirs._state.fields_cache
+        assert (ours._state.adding, ours._state.db) == (theirs._state.adding, theirs._state.db)
+    fresh = [sql.new(AuditEvent, chain="TH") for _ in range(2)]
+    fresh[0].payload["x"] = 1
+    assert fresh[1].payload == {}  # a callable default is made for each instance
+    with pytest.raises(TypeError):
+        sql.new(Task, flow_task_type="HUMAN", no_such_field=1)  # as the class refuses it
