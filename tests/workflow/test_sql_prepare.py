@@ -196,3 +196,22 @@ def test_an_instance_made_without_the_constructor_is_the_constructors(world):
     assert fresh[1].payload == {}  # a callable default is made for each instance
     with pytest.raises(TypeError):
         sql.new(Task, flow_task_type="HUMAN", no_such_field=1)  # as the class refuses it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_modules_statements_are_logged_and_survive_a_new_connection():
+    """The statements of the hot path are seen by Django's query log whenever it is on (a test's
+    count of them relies on it), and run on the new connection after the old one closed."""
+    from django.test.utils import CaptureQueriesContext
+
+    assert sql.rows("SELECT 1", []) == [(1,)]
+    with CaptureQueriesContext(connection) as seen:
+        assert sql.rows("SELECT %s + 1", [1]) == [(2,)]
+        sql.execute("SELECT 3", [])
+    assert [q["sql"] for q in seen] == ["SELECT 1 + 1", "SELECT 3"]
+    assert sql.rows("SELECT 4", []) == [(4,)]
+    connection.close()
+    assert sql.rows("SELECT 5", []) == [(5,)]
+    with CaptureQueriesContext(connection) as seen:
+        sql.rows("SELECT 6", [])
+    assert len(seen) == 1
