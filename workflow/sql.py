@@ -175,17 +175,47 @@ def _cursor(conn: BaseDatabaseWrapper) -> Any:
     never prepares; a connection that lives for one request prepares nothing."""
     if conn.vendor != "postgresql" or conn.settings_dict.get("OPTIONS", {}).get("prepare_threshold") is None:
         return conn.cursor()
-    from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]
-
     conn.close_if_health_check_failed()
     conn.ensure_connection()
     with conn.wrap_database_errors:
-        raw = ServerBindingCursor(conn.connection)
+        raw = _binding_cursor()(conn.connection)
         _register_timezone(conn, raw)
         conn.validate_thread_sharing()
         if conn.queries_logged:
             return _composed_debug_wrapper()(raw, conn)
         return conn.make_cursor(raw)
+
+
+@functools.cache
+def _binding_cursor() -> Any:
+    """Django's server-binding cursor, whose conversion of ``%s`` into ``$n`` is kept per text.
+
+    psycopg keeps that conversion only for a text of at most 4,096 bytes and 50 parameters
+    (``MAX_CACHED_STATEMENT_*``: an ORM's ``INSERT`` of many rows would fill its cache). The
+    step's and the event's statements are longer and parsed again at each call: about a
+    tenth of a transition's time. This module's texts are a few fixed shapes, so the
+    conversion psycopg would make is kept here (``KeptQuery.convert`` is psycopg 3.3's
+    ``PostgresQuery.convert`` for ``%s`` texts with another cache; a test holds the two equal).
+    """
+    from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]
+    from psycopg._queries import PostgresQuery, _query2pg_nocache
+
+    converted = functools.lru_cache(maxsize=512)(_query2pg_nocache)
+
+    class KeptQuery(PostgresQuery):
+        def convert(self, query: Any, vars: Any) -> None:
+            if vars is None or not isinstance(query, str):
+                super().convert(query, vars)
+                return
+            self.query, self._want_formats, self._order, self._parts = converted(
+                self._ensure_bytes(query), self._tx.encoding
+            )
+            self.dump(vars)
+
+    class KeptBindingCursor(ServerBindingCursor):
+        _query_cls = KeptQuery
+
+    return KeptBindingCursor
 
 
 @functools.cache

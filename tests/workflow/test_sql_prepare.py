@@ -215,3 +215,34 @@ def test_the_modules_statements_are_logged_and_survive_a_new_connection():
     with CaptureQueriesContext(connection) as seen:
         sql.rows("SELECT 6", [])
     assert len(seen) == 1
+
+
+def test_a_long_statements_kept_conversion_is_psycopgs_own():
+    """PostgreSQL's server binding: the step's and the event's statements are past psycopg's own
+    cache of ``%s`` → ``$n`` conversions, so the module keeps them; what it sends is what psycopg
+    would send (the text, each parameter, its type and format), the first time and from the cache."""
+    import datetime
+    from decimal import Decimal
+
+    from psycopg._queries import PostgresQuery
+    from psycopg.adapt import Transformer
+
+    kept = sql._binding_cursor()._query_cls
+    assert kept is not PostgresQuery
+    values = [
+        1,
+        "ก'ข",
+        None,
+        Decimal("1.50"),
+        True,
+        datetime.datetime(2026, 1, 2, tzinfo=datetime.UTC),
+        b"\x00",
+    ]
+    params = [values[i % len(values)] for i in range(80)]
+    text = "SELECT " + ", ".join(["%s"] * 80) + " WHERE 'a%%b' = %s -- " + "x" * 5000
+    for _ in range(2):
+        ours, theirs = kept(Transformer()), PostgresQuery(Transformer())
+        ours.convert(text, [*params, "a%b"])
+        theirs.convert(text, [*params, "a%b"])
+        assert ours.query == theirs.query and b"$81" in ours.query
+        assert (ours.params, ours.types, ours.formats) == (theirs.params, theirs.types, theirs.formats)
