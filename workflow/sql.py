@@ -454,9 +454,8 @@ def project_for_transition(
     project._subdistricts_outside = int(outside)  # type: ignore[attr-defined]
     project._has_spend_lines = bool(has_spend)  # type: ignore[attr-defined]
     if not _advances_head(conn.vendor):
-        seq, last_hash = row[at + 7 : at + 9]
         # The head of the district's chain, as ``advance_chain`` would read it for the event.
-        project._chain_head = (project.district_id, int(seq or 0) + 1, str(last_hash or ""))  # type: ignore[attr-defined]
+        project._chain_head = (project.district_id, *_next_after(*row[at + 7 : at + 9]))  # type: ignore[attr-defined]
     return project
 
 
@@ -1039,7 +1038,9 @@ ChainHead = tuple[str, int, str]  # the chain's key, the new event's sequence nu
 @dataclass(frozen=True)
 class RowUpdate:
     """An ``update_row(obj, fields, **where)`` to be written with a flow step (``complete_step``), the
-    audit chain ``chain_key``'s head advanced with it (as ``advance_chain`` does)."""
+    audit chain ``chain_key``'s head advanced with it (as ``advance_chain`` does) where heads are
+    advanced; elsewhere ``head`` is handed back as the step's (the caller's event must be of
+    that chain: ``audit.build`` refuses another)."""
 
     obj: models.Model
     fields: tuple[str, ...]
@@ -1093,9 +1094,8 @@ class StepWritten:
     """What ``complete_step`` wrote and read."""
 
     done: bool  # the row update matched and the task was closed: False, the caller rolls back
-    head: (
-        ChainHead | None
-    )  # the chain's head: advanced with the row update (PostgreSQL), or as read with the row
+    # The chain's head: advanced with the row update (PostgreSQL), or as read with the row.
+    head: ChainHead | None
     found: list[list[Any]]  # the rows of each of the ``reads``
 
 
@@ -1141,8 +1141,7 @@ def complete_step(
                 new(link, from_task_id=following.pk, to_task_id=routed.pk),
             ]
         )
-        head = update.head if update.head is not None and update.head[0] == update.chain_key else None
-        return StepWritten(True, head, [list(read.rows()) for read in reads])
+        return StepWritten(True, update.head, [list(read.rows()) for read in reads])
     params = [update.chain_key, *_update_params(update.obj, update.fields, conn, update.where)]
     updating = (type(update.obj), update.fields, tuple(update.where))
     params += [
@@ -1230,6 +1229,12 @@ def _head_columns(vendor: str, key: str) -> str:
     return f", (SELECT c.{q('last_seq')} {found}), (SELECT c.{q('last_hash')} {found})"
 
 
+def _next_after(last_seq: int | None, last_hash: str | None) -> tuple[int, str]:
+    """The next event's number and the hash it follows, from the head as read (``None``: no
+    head yet, the chain's first event)."""
+    return int(last_seq or 0) + 1, str(last_hash or "")
+
+
 @functools.cache
 def _read_head_sql(vendor: str) -> str:
     return f"SELECT {q('last_seq')}, {q('last_hash')} FROM {table(AuditChain)} WHERE {q('key')} = %s"
@@ -1268,8 +1273,7 @@ def advance_chain(chain_key: str) -> tuple[int, str]:
     vendor = db().vendor
     if not _advances_head(vendor):
         found = rows(_read_head_sql(vendor), [chain_key])
-        seq, last_hash = found[0] if found else (0, "")
-        return int(seq) + 1, str(last_hash)
+        return _next_after(*(found[0] if found else (None, None)))
     found = rows(_advance_sql(), [chain_key], prepared=True)
     seq, last_hash = found[0]
     return int(seq), str(last_hash)
