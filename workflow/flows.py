@@ -238,10 +238,12 @@ def step_complete(
     update: sql.RowUpdate,
     people: People | None = None,
     also: Sequence[sql.Read] = (),
+    inserts: Sequence[Sequence[Any]] = (),
 ) -> StepChange:
     """Complete the project's open step as ``user`` and open the next one, in one statement on
-    PostgreSQL (three elsewhere), with the project's ``update``, the ``people`` read and the
-    caller's ``also`` reads (``sql.complete_step``).
+    PostgreSQL (three elsewhere), with the project's ``update``, the service's ``inserts``
+    (batches of rows of one model, their keys set), the ``people`` read and the caller's
+    ``also`` reads (``sql.complete_step``).
 
     The caller (a service) has locked the project row, checked that ``user`` may act, and
     applied the FSM transition inside the same transaction: viewflow's activation machinery
@@ -295,6 +297,7 @@ def step_complete(
         following=following,
         update=update,
         reads=reads,
+        inserts=inserts,
     )
     if not written.done:
         raise StepMoved()

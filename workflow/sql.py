@@ -1110,25 +1110,33 @@ def complete_step(
     following: Task,
     update: RowUpdate,
     reads: Sequence[Read] = (),
+    inserts: Sequence[Sequence[models.Model]] = (),
 ) -> StepWritten:
     """Write ``update`` (the project's row), close the open task (see ``_close_task``), INSERT
     ``routed`` (the switch after it) and ``following`` (the node it leads to) and link them
     through ``previous`` as viewflow does: routed follows the closed task, following follows
-    routed; and send ``reads`` with them (their rows, in order, in ``found``). Not ``done``, and nothing of it
-    kept once the caller rolls back: the row or the task changed meanwhile.
+    routed; INSERT each batch of ``inserts`` (rows of one model each, the service's own record
+    of the step: their keys are set); and send ``reads`` with them (their rows, in order, in
+    ``found``). Not ``done``, and nothing of it kept once the caller rolls back: the row or the
+    task changed meanwhile.
 
     On PostgreSQL one statement: the writes are data-modifying ``WITH`` parts (the chain's head
     advanced with the row, ``following`` read from ``routed`` so that it gets the later key,
-    as it would one statement later) and each read is a JSON column of the result. The reads
-    see the statement's snapshot: not its own writes, but what committed before it (as a read
-    sent after it would, save for the writes). Elsewhere one statement each, and the chain's head is left to ``audit.record``.
+    as it would one statement later; each batch's keys come back as an array) and each read is
+    a JSON column of the result. The reads see the statement's snapshot: not its own writes,
+    but what committed before it (as a read sent after it would, save for the writes).
+    Elsewhere one statement each (the batches first), and the chain's head is left to
+    ``audit.record``.
     """
     close, close_params = _close_task(
         task_id, user_id=user_id, now=now, owner_was=owner_was, take_over=take_over
     )
     conn = db()
     fields = _writable(Task)
+    batches = [list(batch) for batch in inserts if batch]
     if conn.vendor != "postgresql":
+        for batch in batches:
+            insert(batch)
         if update_row(update.obj, update.fields, **update.where) != 1:
             return StepWritten(False, None, [])
         if execute(close, close_params) != 1:
@@ -1150,12 +1158,23 @@ def complete_step(
         *_insert_values(following, fields, conn),
         task_id,
     ]
+    for batch in batches:
+        batch_fields = _writable(type(batch[0]))
+        for obj in batch:
+            params += _insert_values(obj, batch_fields, conn)
     for read in reads:
         params += read.params
-    text = _complete_step_sql(close, updating, tuple(read.as_json() for read in reads))
-    closed, routed_pk, following_pk, updated, seq, last_hash, *found = rows(text, params, prepared=True)[0]
+    shapes = tuple((type(batch[0]), len(batch)) for batch in batches)
+    text = _complete_step_sql(close, updating, tuple(read.as_json() for read in reads), shapes)
+    closed, routed_pk, following_pk, updated, seq, last_hash, *rest = rows(text, params, prepared=True)[0]
     _inserted(routed, routed_pk, conn)
     _inserted(following, following_pk, conn)
+    for batch, keys in zip(batches, rest[: len(batches)], strict=True):
+        if len(keys) != len(batch):
+            raise RuntimeError(f"{len(batch)} rows written with the step, {len(keys)} keys returned")
+        for obj, pk in zip(batch, keys, strict=True):
+            _inserted(obj, pk, conn)
+    found = rest[len(batches) :]
     if int(closed) != 1 or int(updated) != 1:
         return StepWritten(False, None, [])
     head = (update.chain_key, int(seq), str(last_hash))
@@ -1174,6 +1193,7 @@ def _complete_step_sql(
     close: str,
     updating: tuple[type[models.Model], tuple[str, ...], tuple[str, ...]],
     reads: tuple[str, ...],
+    shapes: tuple[tuple[type[models.Model], int], ...] = (),
 ) -> str:
     fields = _writable(Task)
     columns = ", ".join(q(f.column) for f in fields)
@@ -1187,14 +1207,23 @@ def _complete_step_sql(
     updated = "(SELECT COUNT(*) FROM changed)"
     head = f"(SELECT {q('last_seq')} FROM head), (SELECT {q('last_hash')} FROM head)"
     read = "".join(f", {expression}" for expression in reads)
+    batches = "".join(
+        f", written_{i} AS ({_insert_sql(model, count, 'postgresql')})"
+        for i, (model, count) in enumerate(shapes)
+    )
+    keys = "".join(
+        f", ARRAY(SELECT {pk} FROM written_{i} ORDER BY {pk})"
+        for i, pk in enumerate(q(str(model._meta.pk.column)) for model, _ in shapes)
+    )
     return (
         f"WITH {row}closed AS ({close} RETURNING {q('id')}), "
         f"routed AS (INSERT INTO {table(Task)} ({columns}) VALUES ({values}) RETURNING {q('id')}), "
         f"following AS (INSERT INTO {table(Task)} ({columns}) SELECT {values} FROM routed RETURNING {q('id')}), "
         f"links AS (INSERT INTO {q(link._meta.db_table)} ({q('from_task_id')}, {q('to_task_id')}) "
         f"SELECT routed.{q('id')}, %s FROM routed "
-        f"UNION ALL SELECT following.{q('id')}, routed.{q('id')} FROM following, routed) "
-        f"SELECT (SELECT COUNT(*) FROM closed), routed.{q('id')}, following.{q('id')}, {updated}, {head}{read} "
+        f"UNION ALL SELECT following.{q('id')}, routed.{q('id')} FROM following, routed)"
+        f"{batches} "
+        f"SELECT (SELECT COUNT(*) FROM closed), routed.{q('id')}, following.{q('id')}, {updated}, {head}{keys}{read} "
         "FROM routed, following"
     )
 

@@ -9,6 +9,7 @@ showing through (in production the service opens the transaction) and are not co
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
@@ -321,3 +322,44 @@ def test_rows_a_handler_writes_for_an_event_are_stored_with_it(world, monkeypatc
     assert [(n.pk, n.recipient_id) for n in stored] == sorted((n.pk, n.recipient_id) for n in written)
     assert all(n.pk is not None and n.event_id == event.pk for n in written)
     assert audit.check().breaks == []
+
+
+def test_the_rows_written_with_the_step_are_kept_and_the_event_names_them(world):
+    """The spend lines and the monitoring record go in the step's statement (on PostgreSQL):
+    each row is kept as given, and the event's payload names the record that was written."""
+    from workflow.models import AuditEvent, MonitoringRecord, SpendLine
+
+    p = f.make_project(world.officer, world.entry).pk
+    svc.project_approve(project=p, acting_user=User.objects.get(pk=world.chief.pk))
+    svc.project_implement(
+        project=p, acting_user=User.objects.get(pk=world.officer.pk), record=implementation()
+    )
+
+    def lines() -> list[tuple[Any, ...]]:
+        found = SpendLine.objects.filter(project=p).order_by("position")
+        return list(found.values_list("position", "description", "category", "amount"))
+
+    assert lines() == [
+        (0, "วัสดุ", "activity_materials", Decimal("30000.00")),
+        (1, "ค่าวิทยากร", "wages", Decimal("9000.00")),
+    ]
+    svc.project_return(project=p, acting_user=User.objects.get(pk=world.inspector.pk), comment="ขาดหลักฐาน")
+    again = dataclasses.replace(
+        implementation(), spend_lines=[LineInput("ค่าเอกสาร", "services", Decimal("1250.50"))]
+    )
+    svc.project_implement(project=p, acting_user=User.objects.get(pk=world.officer.pk), record=again)
+    assert lines() == [(0, "ค่าเอกสาร", "services", Decimal("1250.50"))]
+    svc.project_monitor(
+        project=p,
+        acting_user=User.objects.get(pk=world.inspector.pk),
+        findings="ครบถ้วน",
+        recommendations="ขยายผล",
+    )
+    record = MonitoringRecord.objects.get(project=p)
+    assert (record.inspector_id, record.findings, record.recommendations) == (
+        world.inspector.pk,
+        "ครบถ้วน",
+        "ขยายผล",
+    )
+    event = AuditEvent.objects.filter(project_id=p, action="monitor").get()
+    assert event.payload["monitoring_record"] == record.pk

@@ -600,14 +600,17 @@ def _transition(
     begun: _Begun,
     *,
     comment: str,
-    payload: dict[str, Any] | None = None,
+    payload: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
     facts: selectors.TransitionFacts | None = None,
     written: tuple[str, ...] = (),
+    inserts: Sequence[Sequence[Any]] = (),
 ) -> Project:
     """Apply the FSM transition, close the flow's step, append the event: a fixed number of statements.
 
     ``written``: the project's fields the service set besides the state (the UPDATE writes
-    those, the state and its time, and ``updated_at``)."""
+    those, the state and its time, and ``updated_at``). ``inserts``: the service's own rows
+    (batches of one model each), written with the step; a ``payload`` given as a function is
+    asked for once they are (it may name their keys)."""
     project, row, principal = begun.project, begun.row, begun.principal
     too_long = limits.text_errors(limits.LONG, comment=comment)
     if too_long:
@@ -643,6 +646,7 @@ def _transition(
             ),
             people=flows.People(project.district, project.created_by_id, disbursement_due=due),
             also=also,
+            inserts=inserts,
         )
     except flows.StepMoved:
         raise ConcurrentChange() from None
@@ -661,7 +665,7 @@ def _transition(
         is_late=_is_late(project.edition),
         rule_results=facts.snapshot(project.edition),
         budget=facts.budget_after(project).as_dict(),
-        payload=payload or {},
+        payload=(payload() if callable(payload) else payload) or {},
         chain_head=change.head,
         context=events.Context(step=change, disbursement_due=due),
     )
@@ -762,7 +766,6 @@ def project_implement(
         )
     if locked._has_spend_lines:  # type: ignore[attr-defined]  # read with the project
         locked.spend_lines.all().delete()
-    sql.insert(_line_rows(SpendLine, locked, record.spend_lines))
     locked.activities_done = record.activities_done
     locked.villages_reached = record.villages_reached
     locked.households_reached = record.households_reached
@@ -774,7 +777,14 @@ def project_implement(
         "households_reached": record.households_reached,
         "evidence": [{"id": e.pk, "sha256": e.sha256} for e in evidence],
     }
-    return _transition(begun, comment=comment, payload=payload, facts=facts, written=IMPLEMENT_WRITES)
+    return _transition(
+        begun,
+        comment=comment,
+        payload=payload,
+        facts=facts,
+        written=IMPLEMENT_WRITES,
+        inserts=[_line_rows(SpendLine, locked, record.spend_lines)],
+    )
 
 
 @transaction.atomic
@@ -789,9 +799,11 @@ def project_monitor(
     record = MonitoringRecord(
         project=begun.project, inspector=acting_user, findings=findings, recommendations=recommendations
     )
-    sql.insert([record])
-    payload = {"monitoring_record": record.pk, "findings": findings, "recommendations": recommendations}
-    return _transition(begun, comment=comment, payload=payload)
+
+    def payload() -> dict[str, Any]:  # the record's key once it is written, with the step
+        return {"monitoring_record": record.pk, "findings": findings, "recommendations": recommendations}
+
+    return _transition(begun, comment=comment, payload=payload, inserts=[[record]])
 
 
 @transaction.atomic
