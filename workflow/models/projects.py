@@ -65,8 +65,14 @@ class Project(ConcurrentTransitionMixin, models.Model):
     edition = models.ForeignKey(
         Edition, on_delete=models.PROTECT, related_name="projects", verbose_name=_("edition")
     )
+    # Looked up through the (district, edition, state) index: an index of its own would only be
+    # another to write at every change of state.
     district = models.ForeignKey(
-        District, on_delete=models.PROTECT, related_name="projects", verbose_name=_("district")
+        District,
+        on_delete=models.PROTECT,
+        related_name="projects",
+        verbose_name=_("district"),
+        db_index=False,
     )
     bank_entry = models.ForeignKey(
         BankEntry, on_delete=models.PROTECT, related_name="projects", verbose_name=_("project bank entry")
