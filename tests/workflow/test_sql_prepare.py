@@ -204,17 +204,19 @@ def test_the_modules_statements_are_logged_and_survive_a_new_connection():
     count of them relies on it), and run on the new connection after the old one closed."""
     from django.test.utils import CaptureQueriesContext
 
-    assert sql.rows("SELECT 1", []) == [(1,)]
-    with CaptureQueriesContext(connection) as seen:
-        assert sql.rows("SELECT %s + 1", [1]) == [(2,)]
-        sql.execute("SELECT 3", [])
-    assert [q["sql"] for q in seen] == ["SELECT 1 + 1", "SELECT 3"]
-    assert sql.rows("SELECT 4", []) == [(4,)]
-    connection.close()
-    assert sql.rows("SELECT 5", []) == [(5,)]
-    with CaptureQueriesContext(connection) as seen:
-        sql.rows("SELECT 6", [])
-    assert len(seen) == 1
+    for prepared in (False, True):  # Django's own cursor, and the module's kept one
+        assert sql.rows("SELECT 1", [], prepared=prepared) == [(1,)]
+        with CaptureQueriesContext(connection) as seen:
+            assert sql.rows("SELECT CAST(%s AS INTEGER) + 1", [1], prepared=prepared) == [(2,)]
+            sql.execute("SELECT 3", [])
+        assert [q["sql"] for q in seen] == ["SELECT CAST(1 AS INTEGER) + 1", "SELECT 3"]
+        assert sql.rows("SELECT 4", [], prepared=prepared) == [(4,)]
+        connection.close()
+        assert sql.rows("SELECT 5", [], prepared=prepared) == [(5,)]
+        with CaptureQueriesContext(connection) as seen:
+            sql.rows("SELECT 6", [], prepared=prepared)
+        assert len(seen) == 1
+        assert sql.rows("SELECT 7", [], prepared=prepared) == [(7,)]  # logging off again
 
 
 def test_a_long_statements_kept_conversion_is_psycopgs_own():
