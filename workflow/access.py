@@ -9,6 +9,7 @@ auditors, admins). Objects outside every grant a user holds are invisible (404).
 from __future__ import annotations
 
 import datetime
+import functools
 import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -139,8 +140,12 @@ def _any_of(filters: list[Q]) -> Q:
     return reduce(operator.or_, filters)
 
 
-def _today() -> datetime.date:
+def today() -> datetime.date:
+    """The day grants are valid on: today in the service's zone (Bangkok)."""
     return timezone.localdate()
+
+
+_today = today
 
 
 def memberships_valid_on(day: datetime.date) -> Q:
@@ -159,12 +164,27 @@ def principal_for(user: Any, *, on: datetime.date | None = None) -> Principal:
     if user is None or not user.is_authenticated:
         return Principal(user=user)
     day = on or _today()
+    cached = cached_principal(user, day)
+    if cached is not None:
+        return cached
+    return principal_from(user, day, sql.grant_rows(user.pk, day))
+
+
+def cached_principal(user: Any, day: datetime.date | None = None) -> Principal | None:
+    """The user's grants for ``day`` (default today) if this user object already holds them."""
     cached = getattr(user, "_rolemodel_principal", None)
-    if cached is not None and cached[0] == day:
-        return cached[1]
+    if cached is not None and cached[0] == (day or _today()):
+        principal: Principal = cached[1]
+        return principal
+    return None
+
+
+def principal_from(user: Any, day: datetime.date, grant_rows: Iterable[sql.GrantRow]) -> Principal:
+    """The principal of ``user``'s grant rows valid on ``day`` (``sql.grant_rows``, or read with a
+    project: ``sql.SeenBy``), cached on the user object as ``principal_for`` caches it."""
     memberships: dict[tuple[str, str | None, str | None, str | None], set[str]] = {}
     delegated: list[Grant] = []
-    for row in sql.grant_rows(user.pk, day):
+    for row in grant_rows:
         if row.kind == "m":
             provinces = memberships.setdefault(
                 (row.role, row.district_id, row.province_id, row.region_id), set()
@@ -224,6 +244,32 @@ def visibility(principal: Principal) -> sql.Visibility:
             provinces.update(grant.region_provinces)
     return sql.Visibility(
         everywhere=False, districts=tuple(sorted(districts)), provinces=tuple(sorted(provinces))
+    )
+
+
+def _roles_of(kind: str) -> str:
+    roles = sorted(role for role, area in ROLE_AREA_KIND.items() if area == kind)
+    for role in roles:  # written into the statement: the codes are plain words
+        if not role.replace("_", "").isalnum() or not role.isascii():
+            raise ValueError(f"role code {role!r} cannot be written into a statement")
+    return ", ".join(f"'{role}'" for role in roles) or "NULL"
+
+
+@functools.cache
+def visibility_condition(g: str, district: str, province: str) -> str:
+    """``visibility`` as an SQL condition on one grant row ``g`` (the columns of
+    ``sql.GRANT_COLUMNS``) for a project in district ``district`` of province ``province``
+    (column expressions): a country-wide role sees everywhere, a district role (or an acting
+    official's delegation) its district, a provincial role its province, a regional role the
+    provinces of its region. A test holds it equal to ``visibility`` for every role and kind
+    of grant."""
+    member = f"{g}.kind = 'm'"
+    return (
+        f"({member} AND {g}.role IN ({_roles_of(AreaKind.COUNTRY)})) "
+        f"OR (({g}.kind = 'd' OR ({member} AND {g}.role IN ({_roles_of(AreaKind.DISTRICT)}))) "
+        f"AND {g}.district_id = {district}) "
+        f"OR ({member} AND {g}.role IN ({_roles_of(AreaKind.PROVINCE)}) AND {g}.province_id = {province}) "
+        f"OR ({member} AND {g}.role IN ({_roles_of(AreaKind.REGION)}) AND {g}.region_province = {province})"
     )
 
 

@@ -380,9 +380,30 @@ class Visibility:
         return not self.everywhere and not self.districts and not self.provinces
 
 
+# The columns of a grant row (``_grant_sql``), as the grants' ``WITH`` part of a read names them.
+GRANT_COLUMNS = (
+    "kind",
+    "role",
+    "district_id",
+    "province_id",
+    "region_id",
+    "region_province",
+    "delegator_id",
+    "delegator_username",
+    "delegator_first_name",
+    "delegator_last_name",
+)
+
+
 @functools.cache
-def _project_sql(vendor: str, districts: int, provinces: int, everywhere: bool, lock: str) -> str:
-    """The text of ``project_for_transition``'s statement for one shape of visibility and lock."""
+def _project_sql(
+    vendor: str, districts: int, provinces: int, everywhere: bool, lock: str, seen_by: str = ""
+) -> str:
+    """The text of ``project_for_transition``'s statement for one shape of visibility and lock.
+
+    ``seen_by``: the user's grants are read with the project (a ``WITH`` part ``g``, the
+    ``_grant_sql`` rows, handed back as a JSON column after the others), and the project is
+    visible when a grant row satisfies this condition (``access.visibility_condition``)."""
     p, d, e, pp, t = "p", "d", "e", "pp", "t"
     links = Project.subdistricts.through
     pid = f"{p}.{q('id')}"
@@ -399,6 +420,11 @@ def _project_sql(vendor: str, districts: int, provinces: int, everywhere: bool, 
         if provinces:
             parts.append(f"{d}.{column(District, 'province')} IN ({', '.join(['%s'] * provinces)})")
         where.append("(" + " OR ".join(parts) + ")")
+    grants = ""
+    if seen_by:
+        where.append(f"EXISTS (SELECT 1 FROM g WHERE {seen_by})")
+        as_json = ", ".join(f"g.{c}" for c in GRANT_COLUMNS)
+        grants = f", (SELECT json_agg(json_build_array({as_json})) FROM g)"
     text = (
         f"SELECT {_PROJECT.select()}, {_DISTRICT.select()}, {_EDITION.select()}, "
         f"{t}.{q('id')}, {t}.{q('process_id')}, {t}.{q('flow_task')}, {t}.{q('owner_id')}, "
@@ -407,7 +433,7 @@ def _project_sql(vendor: str, districts: int, provinces: int, everywhere: bool, 
         f"ON s.{q('code')} = l.{q('subdistrict_id')} WHERE l.{q('project_id')} = {pid} "
         f"AND s.{column(Subdistrict, 'district')} <> {p}.{column(Project, 'district')}), "
         f"EXISTS (SELECT 1 FROM {table(SpendLine)} sl WHERE sl.{column(SpendLine, 'project')} = {pid})"
-        f"{_head_columns(vendor, district_of_project)} "
+        f"{_head_columns(vendor, district_of_project)}{grants} "
         f"FROM {table(Project)} {p} "
         f"JOIN {table(District)} {d} ON {d}.{q('code')} = {p}.{column(Project, 'district')} "
         f"JOIN {table(Edition)} {e} ON {e}.{q('id')} = {p}.{column(Project, 'edition')} "
@@ -417,6 +443,8 @@ def _project_sql(vendor: str, districts: int, provinces: int, everywhere: bool, 
     )
     if lock:
         text += f" FOR NO KEY UPDATE OF {lock}"
+    if seen_by:
+        text = f"WITH g ({', '.join(GRANT_COLUMNS)}) AS ({_grant_sql(vendor)}) {text}"
     return text
 
 
@@ -425,25 +453,63 @@ _DISTRICT = Columns.of(District, "d")
 _EDITION = Columns.of(Edition, "e")
 
 
+@dataclass(frozen=True)
+class SeenBy:
+    """Read the user's grants with the project, and see it as they do: ``condition`` is
+    ``access.visibility_condition`` over a grant row ``g``."""
+
+    user_id: int
+    day: datetime.date
+    condition: str
+
+
+def reads_grants_with_project(vendor: str) -> bool:
+    """Whether a project's read for a transition may carry its reader's grants (``SeenBy``):
+    PostgreSQL, where a statement saved is a round trip saved."""
+    return vendor == "postgresql"
+
+
 def project_for_transition(
-    pk: int, visibility: Visibility, *, for_update: bool = False, lock_district: bool = False
+    pk: int,
+    visibility: Visibility | SeenBy,
+    *,
+    for_update: bool = False,
+    lock_district: bool = False,
 ) -> Project | None:
     """The project (``None`` when missing or not visible) with its district and edition loaded,
     its open human task (``_step_*``), the count of its subdistricts and of those outside its
     district, and whether it has spend lines: one statement, locking the project's row (and
-    the district's) where the database locks rows."""
-    if visibility.nothing:
-        return None
+    the district's) where the database locks rows. With ``SeenBy`` (where
+    ``reads_grants_with_project``) the user's grant rows come with it (``_grant_rows``)."""
     lock = ""
     conn = db()
     if for_update and conn.features.has_select_for_update:
         lock = "p, d" if lock_district else "p"
-    text = _project_sql(
-        conn.vendor, len(visibility.districts), len(visibility.provinces), visibility.everywhere, lock
-    )
-    params = [*_ACTIVE, pk]
-    if not visibility.everywhere:
-        params += [*visibility.districts, *visibility.provinces]
+    params: list[Any]
+    if isinstance(visibility, SeenBy):
+        today = _day(visibility.day)
+        text = _project_sql(conn.vendor, 0, 0, True, lock, visibility.condition)
+        params = [
+            visibility.user_id,
+            today,
+            today,
+            visibility.user_id,
+            today,
+            today,
+            today,
+            today,
+            *_ACTIVE,
+            pk,
+        ]
+    else:
+        if visibility.nothing:
+            return None
+        text = _project_sql(
+            conn.vendor, len(visibility.districts), len(visibility.provinces), visibility.everywhere, lock
+        )
+        params = [*_ACTIVE, pk]
+        if not visibility.everywhere:
+            params += [*visibility.districts, *visibility.provinces]
     found = rows(text, params, prepared=True)
     if not found:
         return None
@@ -466,9 +532,13 @@ def project_for_transition(
     project._subdistricts = int(subdistricts)  # type: ignore[attr-defined]
     project._subdistricts_outside = int(outside)  # type: ignore[attr-defined]
     project._has_spend_lines = bool(has_spend)  # type: ignore[attr-defined]
+    at += 7
     if not _advances_head(conn.vendor):
         # The head of the district's chain, as ``advance_chain`` would read it for the event.
-        project._chain_head = (project.district_id, *_next_after(*row[at + 7 : at + 9]))  # type: ignore[attr-defined]
+        project._chain_head = (project.district_id, *_next_after(*row[at : at + 2]))  # type: ignore[attr-defined]
+        at += 2
+    if isinstance(visibility, SeenBy):
+        project._grant_rows = [GrantRow(*values) for values in _json_rows(row[at])]  # type: ignore[attr-defined]
     return project
 
 

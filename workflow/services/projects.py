@@ -579,14 +579,15 @@ class _Begun:
 
 
 def _begin(acting_user: Any, project: Project | int, action: str) -> _Begun:
-    """Read and lock the project (with the district's row when the action changes its budget)."""
-    principal = access.principal_for(acting_user)
-    if principal.user is None or not principal.user.is_authenticated:
+    """Read and lock the project (with the district's row when the action changes its budget;
+    with the user's grants, where they are read with it)."""
+    if acting_user is None or not acting_user.is_authenticated:
         raise NotFound()
     lock_district = any(row.locks_district for row in transitions.rows(action))
     locked = selectors.project_for_transition(
         acting_user, _pk(project), for_update=True, lock_district=lock_district
     )
+    principal = access.principal_for(acting_user)  # read with the project, or before it
     grant, row, step = _check(principal, locked, action)
     return _Begun(principal, locked, grant, row, step)
 
