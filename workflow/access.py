@@ -145,9 +145,6 @@ def today() -> datetime.date:
     return timezone.localdate()
 
 
-_today = today
-
-
 def memberships_valid_on(day: datetime.date) -> Q:
     return (Q(valid_from__isnull=True) | Q(valid_from__lte=day)) & (
         Q(valid_until__isnull=True) | Q(valid_until__gte=day)
@@ -163,7 +160,7 @@ def principal_for(user: Any, *, on: datetime.date | None = None) -> Principal:
     """
     if user is None or not user.is_authenticated:
         return Principal(user=user)
-    day = on or _today()
+    day = on or today()
     cached = cached_principal(user, day)
     if cached is not None:
         return cached
@@ -173,7 +170,7 @@ def principal_for(user: Any, *, on: datetime.date | None = None) -> Principal:
 def cached_principal(user: Any, day: datetime.date | None = None) -> Principal | None:
     """The user's grants for ``day`` (default today) if this user object already holds them."""
     cached = getattr(user, "_rolemodel_principal", None)
-    if cached is not None and cached[0] == (day or _today()):
+    if cached is not None and cached[0] == (day or today()):
         principal: Principal = cached[1]
         return principal
     return None
@@ -546,7 +543,7 @@ def admin_covers_area(grant: Grant, area: dict[str, Any]) -> bool:
 def holding_q(role: str, district: District, *, on: datetime.date | None = None) -> Q:
     """A filter on users: those who hold ``role`` over ``district`` on ``on`` (default today),
     acting officials included. Combine several in one query (``notifications`` does)."""
-    day = on or _today()
+    day = on or today()
     kind = ROLE_AREA_KIND[role]
     area = Q()
     if kind == AreaKind.DISTRICT:

@@ -112,9 +112,7 @@ def project_for_transition(
         if sql.reads_grants_with_project(conn.vendor):
             # The user's grants with the project, in its statement: a round trip saved.
             day = access.today()
-            seen_by = sql.SeenBy(
-                user.pk, day, access.visibility_condition("g", "p.district_id", "d.province_id")
-            )
+            seen_by = sql.SeenBy(user.pk, day, access.visibility_condition)
             project = sql.project_for_transition(
                 key, seen_by, for_update=for_update, lock_district=lock_district
             )

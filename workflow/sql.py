@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime
 import functools
 import json
@@ -326,9 +327,15 @@ class GrantRow:
 def grant_rows(user_id: int, day: datetime.date) -> list[GrantRow]:
     """The user's role memberships valid on ``day`` (a region's one row per province) and the
     delegations they hold that day whose delegator still holds the role there: one statement."""
+    return [
+        GrantRow(*row) for row in rows(_grant_sql(db().vendor), _grant_params(user_id, day), prepared=True)
+    ]
+
+
+def _grant_params(user_id: int, day: datetime.date) -> list[Any]:
+    """The parameters of ``_grant_sql``, in their order."""
     today = _day(day)
-    params = [user_id, today, today, user_id, today, today, today, today]
-    return [GrantRow(*row) for row in rows(_grant_sql(db().vendor), params, prepared=True)]
+    return [user_id, today, today, user_id, today, today, today, today]
 
 
 @functools.cache
@@ -381,18 +388,7 @@ class Visibility:
 
 
 # The columns of a grant row (``_grant_sql``), as the grants' ``WITH`` part of a read names them.
-GRANT_COLUMNS = (
-    "kind",
-    "role",
-    "district_id",
-    "province_id",
-    "region_id",
-    "region_province",
-    "delegator_id",
-    "delegator_username",
-    "delegator_first_name",
-    "delegator_last_name",
-)
+GRANT_COLUMNS = tuple(f.name for f in dataclasses.fields(GrantRow))
 
 
 @functools.cache
@@ -456,11 +452,12 @@ _EDITION = Columns.of(Edition, "e")
 @dataclass(frozen=True)
 class SeenBy:
     """Read the user's grants with the project, and see it as they do: ``condition`` is
-    ``access.visibility_condition`` over a grant row ``g``."""
+    ``access.visibility_condition``, asked for with this module's names of the columns."""
 
     user_id: int
     day: datetime.date
-    condition: str
+    # (grant row alias, the project's district column, its province column) -> the condition
+    condition: Callable[[str, str, str], str]
 
 
 def reads_grants_with_project(vendor: str) -> bool:
@@ -487,20 +484,11 @@ def project_for_transition(
         lock = "p, d" if lock_district else "p"
     params: list[Any]
     if isinstance(visibility, SeenBy):
-        today = _day(visibility.day)
-        text = _project_sql(conn.vendor, 0, 0, True, lock, visibility.condition)
-        params = [
-            visibility.user_id,
-            today,
-            today,
-            visibility.user_id,
-            today,
-            today,
-            today,
-            today,
-            *_ACTIVE,
-            pk,
-        ]
+        seen_by = visibility.condition(
+            "g", f"p.{column(Project, 'district')}", f"d.{column(District, 'province')}"
+        )
+        text = _project_sql(conn.vendor, 0, 0, True, lock, seen_by)
+        params = [*_grant_params(visibility.user_id, visibility.day), *_ACTIVE, pk]
     else:
         if visibility.nothing:
             return None
