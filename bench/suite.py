@@ -10,8 +10,9 @@ WITH (FORCE), created, and dropped again at the end). In order:
    claims half of its review tasks; 50 projects of the largest region are approved and
    implemented, so they wait for its inspector; history up to the first size;
 2. lists at the first size (``bench.lists``);
-3. transitions through the services with one worker, then with two, then the floor
-   (``bench.transitions``); on PostgreSQL, transitions over HTTP (``bench.http_load``);
+3. transitions through the services with one worker, then the floor of our own writes over
+   the same projects (``bench.writes_floor``), the services with two workers, then the peer's
+   floor (``bench.transitions``); on PostgreSQL, transitions over HTTP (``bench.http_load``);
 4. for each further size: history up to it, and the lists again;
 5. ``verify_audit`` over the whole trail; the peak RSS of this process.
 """
@@ -78,6 +79,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     from bench import lists, transitions
     from bench.country import build_world, grow_history, task_rows, world_json
+    from bench.writes_floor import run_writes_floor
 
     result: dict[str, Any] = {"db": args.db, "machine": machine(), "args": vars(args) | {"json": None}}
     result["database"] = database_version()
@@ -99,6 +101,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     result["services1"], ids = transitions.run_services(world, args.projects, workers=1, skip=used)
     used.update(ids)
     log(f"  {result['services1']['rate']:.1f}/s, {result['services1']['sql_per_transition']:.1f} SQL")
+    log(f"the floor of our own writes, the same {len(ids)} projects …")
+    result["writes_floor"] = run_writes_floor(ids)
+    log(f"  {result['writes_floor']['rate']:.0f}/s")
     log(f"services, two workers, {args.projects2} projects …")
     result["services2"], ids = transitions.run_services(world, args.projects2, workers=2, skip=used)
     used.update(ids)

@@ -13,9 +13,11 @@ Throughput is transitions divided by the sum of their individual times; with two
 two workers' transitions over the sum of both workers' times, times two (both run at once), and
 the wall-clock rate too. SQL statements are counted with a ``connection.execute_wrapper``.
 
-The floor is the peer's yardstick, written afresh: two tables of its own (``floor_project``,
+The floor here is the peer's yardstick, written afresh: two tables of its own (``floor_project``,
 ``floor_task``), N projects and N open tasks inserted untimed, then 4N transitions, each one
 transaction of ``UPDATE floor_project``, ``UPDATE floor_task`` and ``INSERT INTO floor_task``.
+The floor of this service's own writes (the same rows as its transitions write) is
+``bench.writes_floor``.
 """
 
 from __future__ import annotations
