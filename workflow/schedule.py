@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from typing import Any
 
-from django.db.models import Case, DateField, F, Q, Value, When
+from django.db.models import DateField, Expression, F
 
 from .models import Edition, Holiday
 from .models.programme import default_step_lead_days
@@ -100,19 +101,74 @@ def due_table(editions: Iterable[Edition]) -> dict[tuple[int, str], datetime.dat
     return {(e.pk, step): due for e in editions for step, due in due_dates(e, holidays).items()}
 
 
-def task_due_date_expression(project_prefix: str) -> Case:
+class DueDate(Expression):
+    """A task's due date in SQL: ``CASE edition WHEN e THEN CASE flow_task WHEN s THEN due …
+    ELSE deadline END … ELSE deadline END`` over ``due_table``.
+
+    Two columns are resolved once, however many editions there are. A searched ``CASE`` of
+    one ``When(Q(edition) & Q(flow_task))`` per edition and step resolved the project's join
+    path for each of them: with the 18 editions of a programme that has run 16 years, 108
+    resolutions took about two thirds of an inbox's time (the list grew from 20 to 49 ms).
+    """
+
+    def __init__(
+        self,
+        edition: Any,
+        flow_task: Any,
+        deadline: Any,
+        table: tuple[tuple[int, tuple[tuple[str, datetime.date], ...]], ...],
+    ) -> None:
+        super().__init__(output_field=DateField())
+        self.sources = [edition, flow_task, deadline]
+        self.table = table
+
+    def get_source_expressions(self) -> list[Any]:
+        return self.sources
+
+    def set_source_expressions(self, exprs: Any) -> None:
+        self.sources = list(exprs)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        (edition, edition_params), (step, step_params), (deadline, deadline_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        if not self.table:
+            return deadline, list(deadline_params)
+        parts = [f"CASE {edition}"]
+        params: list[Any] = [*edition_params]
+        for edition_id, steps in self.table:
+            parts.append(f"WHEN %s THEN CASE {step}")
+            params += [edition_id, *step_params]
+            for flow_task, due in steps:
+                parts.append("WHEN %s THEN %s")
+                params += [flow_task, connection.ops.adapt_datefield_value(due)]
+            parts.append(f"ELSE {deadline} END")
+            params += deadline_params
+        parts.append(f"ELSE {deadline} END")
+        params += deadline_params
+        text = " ".join(parts)
+        if connection.vendor == "postgresql":
+            text = f"({text})::date"
+        return text, params
+
+
+def task_due_date_expression(project_prefix: str) -> DueDate:
     """Due dates of viewflow tasks as one SQL CASE over (edition, step), for filtering and sorting.
 
     ``project_prefix`` reaches the project from the task (``process__projectprocess__project__``).
     Two queries (editions, holidays) however many tasks there are.
     """
+    from viewflow.workflow.models import Task
+
     from . import flows
 
-    whens = [
-        When(
-            Q(**{f"{project_prefix}edition_id": edition_id}) & Q(flow_task=flows.step_node(step)),
-            then=Value(due),
-        )
-        for (edition_id, step), due in due_table(Edition.objects.all()).items()
-    ]
-    return Case(*whens, default=F(f"{project_prefix}edition__deadline"), output_field=DateField())
+    flow_task = Task._meta.get_field("flow_task")
+    by_edition: dict[int, list[tuple[str, datetime.date]]] = {}
+    for (edition_id, step), due in due_table(Edition.objects.all()).items():
+        by_edition.setdefault(edition_id, []).append((flow_task.get_prep_value(flows.step_node(step)), due))
+    return DueDate(
+        F(f"{project_prefix}edition_id"),
+        F("flow_task"),
+        F(f"{project_prefix}edition__deadline"),
+        tuple((edition_id, tuple(steps)) for edition_id, steps in sorted(by_edition.items())),
+    )
