@@ -4,10 +4,11 @@
     .venv/bin/python -m bench.run --districts 0 --sizes 1,10,100 --projects 500 --peer-projects 2000
     .venv/bin/python -m bench.run --db postgres --markdown /tmp/issue9.md
 
-For each database it runs ``python -m bench.suite`` (ours, in its own process) and then the
-peer from ``../shared/bench-peer`` (``run.py --db … --projects N --json FILE``, in its own
-virtualenv, made by its ``setup.sh`` when missing; on PostgreSQL with ``PEER_PG_DSN`` naming
-``peerbench`` on the running server). Without ``../shared/bench-peer`` it says so and prints
+For each database it runs the peer, then ``python -m bench.suite`` (ours, in its own process),
+then the peer again (the host's speed drifts over minutes: our rate is set against both peer
+runs and their mean). The peer is ``../shared/bench-peer`` (``run.py --db … --projects N
+--json FILE``, in its own virtualenv, made by its ``setup.sh`` when missing; on PostgreSQL
+with ``PEER_PG_DSN`` naming ``peerbench`` on the running server). Without ``../shared/bench-peer`` it says so and prints
 ours alone. Figures only: nothing here passes or fails on timing.
 """
 
@@ -82,8 +83,37 @@ def run_peer(db: str, args: argparse.Namespace, out: Path) -> dict[str, Any] | N
     return result
 
 
+def merge_peer_runs(runs: list[dict[str, Any] | None]) -> dict[str, Any] | None:
+    """The peer's runs before and after ours as one: its transitions and its floor the mean
+    of the runs (each run's rate kept in ``peer_runs``), the rest from the last run."""
+    done = [r for r in runs if r]
+    if not done:
+        return None
+    merged = dict(done[-1])
+    for key in (
+        "peer_transitions_per_s",
+        "peer_p50_ms",
+        "peer_p99_ms",
+        "floor_transitions_per_s",
+        "floor_p50_ms",
+    ):
+        merged[key] = sum(r[key] for r in done) / len(done)
+    merged["peer_runs"] = [r["peer_transitions_per_s"] for r in done]
+    merged["peer_over_floor"] = merged["peer_transitions_per_s"] / merged["floor_transitions_per_s"]
+    return merged
+
+
 def _f(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def _versus(ours: dict[str, Any] | None, peer: dict[str, Any] | None) -> str:
+    """Two cells: our rate over the peer's (its mean), and over each of its runs."""
+    if not ours or not peer:
+        return "– | –"
+    rate = ours["services1"]["rate"]
+    each = ", ".join(f"{rate / r:.2f}×" for r in peer.get("peer_runs", [peer["peer_transitions_per_s"]]))
+    return f"**{rate / peer['peer_transitions_per_s']:.2f}×** ({each}) | –"
 
 
 def table(results: dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]], peer_note: str) -> str:
@@ -105,7 +135,15 @@ def table(results: dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]
         lambda o: (
             f"{_f(o['services1']['rate'])} ({_f(o['services1']['p50_ms'])} / {_f(o['services1']['p99_ms'])})"
         ),
-        lambda p: f"{_f(p['peer_transitions_per_s'])} ({_f(p['peer_p50_ms'])} / {_f(p['peer_p99_ms'])})",
+        lambda p: (
+            f"{_f(p['peer_transitions_per_s'])} ({_f(p['peer_p50_ms'])} / {_f(p['peer_p99_ms'])}); "
+            + " and ".join(_f(r) for r in p.get("peer_runs", []))
+        ),
+    )
+    lines.append(
+        "| ours / the peer, transitions/s (against its run before ours, after) | "
+        + " | ".join(_versus(*results[d]) for d in dbs)
+        + " |"
     )
     row(
         "transitions/s, 2 processes, wall (p50 / p99 ms)",
@@ -258,8 +296,12 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]] = {}
     with tempfile.TemporaryDirectory(prefix="rm-bench-run-") as tmp:
         for db in dbs:
+            # The peer before and after ours: the host's speed drifts over minutes, and a
+            # ratio taken against one run on one side of ours would carry that drift.
+            before = run_peer(db, args, Path(tmp) / f"peer-{db}-before.json") if have_peer else None
             ours = run_ours(db, args, Path(tmp) / f"ours-{db}.json")
-            peer = run_peer(db, args, Path(tmp) / f"peer-{db}.json") if have_peer else None
+            after = run_peer(db, args, Path(tmp) / f"peer-{db}-after.json") if have_peer else None
+            peer = merge_peer_runs([before, after])
             results[db] = (ours, peer)
             for name, data in (("ours", ours), ("peer", peer)):
                 if data and args.markdown:
