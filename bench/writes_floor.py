@@ -22,12 +22,11 @@ alone, which the services' time divides into.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Sequence
 from typing import Any
-
-from bench.common import StatementCounter
 
 FLOOR_PREFIX = "floorw_"
 ACTIONS = ("approve", "implement", "monitor", "report")
@@ -101,18 +100,12 @@ def _rows(
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-class _Plan:
-    """One transition's writes: the statements (text, parameters) of one transaction."""
-
-    def __init__(self) -> None:
-        self.parts: list[tuple[str, str, list[Any]]] = []  # (name, text, params) in order
-
-
 def _insert(
     model: Any, rows: list[dict[str, Any]], *, skip: Sequence[str] = ("id",), event_ref: str = ""
 ) -> tuple[str, list[Any]]:
-    """An INSERT of ``rows`` into the floor's copy; ``event_ref``: the column that takes the
-    event's key from the statement's ``event`` part (PostgreSQL) or a parameter (elsewhere)."""
+    """An INSERT of ``rows`` into the floor's copy, without the columns in ``skip``;
+    ``event_ref``: the column that takes the event's key from the statement's ``event`` part
+    (PostgreSQL, where the event gets a key of its own; elsewhere the rows keep theirs)."""
     columns = [c for c in _columns(model) if c not in skip]
     params: list[Any] = []
     values = []
@@ -131,8 +124,6 @@ def _insert(
 
 def _plain(value: Any) -> Any:
     """A value read back as a parameter again (JSON read as Python objects goes back as JSON)."""
-    import json
-
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
     return value
@@ -147,7 +138,7 @@ def run_writes_floor(project_ids: list[int]) -> dict[str, Any]:
     t = _tables()
     vendor = connection.vendor
     latencies: list[float] = []
-    counter = StatementCounter()
+    sent = 0  # statements
     with connection.cursor() as cursor:
         with transaction.atomic():
             _drop_tables(cursor)
@@ -161,7 +152,7 @@ def run_writes_floor(project_ids: list[int]) -> dict[str, Any]:
                     start = time.perf_counter()
                     with transaction.atomic():
                         for text, params, must_change in statements:
-                            counter.n += 1
+                            sent += 1
                             if raw is not None:
                                 raw.execute(text, params, prepare=True)
                                 changed = raw.fetchone() if raw.description else None
@@ -183,7 +174,7 @@ def run_writes_floor(project_ids: list[int]) -> dict[str, Any]:
             with transaction.atomic():
                 _drop_tables(cursor)
     out = summarise(latencies)
-    out["sql_per_transition"] = counter.n / len(latencies)
+    out["sql_per_transition"] = sent / len(latencies)
     return out
 
 
