@@ -8,8 +8,8 @@ For each database it runs the peer, then ``python -m bench.suite`` (ours, in its
 then the peer again (the host's speed drifts over minutes: our rate is set against both peer
 runs and their mean). The peer is ``../shared/bench-peer`` (``run.py --db … --projects N
 --json FILE``, in its own virtualenv, made by its ``setup.sh`` when missing; on PostgreSQL
-with ``PEER_PG_DSN`` naming ``peerbench`` on the running server). Without ``../shared/bench-peer`` it says so and prints
-ours alone. Figures only: nothing here passes or fails on timing.
+with ``PEER_PG_DSN`` naming ``peerbench`` on the running server). Without
+``../shared/bench-peer`` it says so and prints ours alone. Figures only: nothing here passes or fails on timing.
 """
 
 from __future__ import annotations

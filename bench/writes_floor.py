@@ -28,6 +28,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from workflow.sql import q as _q  # the service's own quoting of names
+
 FLOOR_PREFIX = "floorw_"
 ACTIONS = ("approve", "implement", "monitor", "report")
 STATES = ("selected", "approved", "implemented", "monitored", "reported")
@@ -49,10 +51,6 @@ def _tables() -> dict[str, Any]:
         "spend": SpendLine,
         "record": MonitoringRecord,
     }
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _columns(model: Any) -> list[str]:
