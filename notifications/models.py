@@ -61,6 +61,7 @@ class Notification(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("audit event"),
+        db_index=False,  # nothing looks notices up by their event, and no event is ever deleted
     )
     text_th = models.TextField(_("text (Thai)"))
     text_en = models.TextField(_("text (English)"))

@@ -44,6 +44,7 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("account acted for"),
+        db_index=False,  # ``audit_acting_for``: only the events of a delegate, not every event
     )
     acting_for_username = models.CharField(_("acting for"), max_length=150, blank=True)
     role = models.CharField(_("role"), max_length=30, blank=True)
@@ -105,6 +106,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["project", "id"]),
             models.Index(fields=["province"], name="audit_province"),
             models.Index(fields=["created_at"]),
+            models.Index(
+                fields=["acting_for"], name="audit_acting_for", condition=models.Q(acting_for__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
