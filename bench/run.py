@@ -162,6 +162,15 @@ def table(results: dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]
         lambda p: _f(p["peer_sql_per_transition"]),
     )
     row(
+        "write-ahead log per transition, 1 process (PostgreSQL)",
+        lambda o: (
+            f"{_f(o['services1']['wal_bytes_per_transition'] / 1024)} KiB"
+            if "wal_bytes_per_transition" in o["services1"]
+            else "–"
+        ),
+        lambda p: "–",
+    )
+    row(
         "floor, the peer's three writes: transitions/s (p50 ms)",
         lambda o: f"{_f(o['floor']['rate'], 0)} ({_f(o['floor']['p50_ms'], 2)})",
         lambda p: f"{_f(p['floor_transitions_per_s'], 0)} ({_f(p['floor_p50_ms'], 2)})",

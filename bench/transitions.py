@@ -111,6 +111,7 @@ def drive(project_ids: list[int], actors: dict[int, dict[str, int]]) -> dict[str
     counter = StatementCounter()
     latencies: list[float] = []
     statements: dict[str, list[int]] = {}
+    wal_from = _wal_position()
     wall = time.perf_counter()
     with connection.execute_wrapper(counter):
         for step, who in STEPS:
@@ -123,10 +124,35 @@ def drive(project_ids: list[int], actors: dict[int, dict[str, int]]) -> dict[str
                 latencies.append(time.perf_counter() - start)
                 per_call.append(counter.n - before)
     wall = time.perf_counter() - wall
+    wal = _wal_bytes_since(wal_from)
     done = Project.objects.filter(pk__in=project_ids, state=State.REPORTED).count()
     if done != len(project_ids):
         raise RuntimeError(f"{len(project_ids) - done} projects did not reach reported")
-    return {"latencies": latencies, "statements": statements, "wall": wall}
+    return {"latencies": latencies, "statements": statements, "wall": wall, "wal_bytes": wal}
+
+
+def _wal_position() -> str | None:
+    """PostgreSQL's write-ahead log position (``None`` elsewhere): read untimed, uncounted."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        return str(cursor.fetchone()[0])
+
+
+def _wal_bytes_since(position: str | None) -> int | None:
+    """The bytes of write-ahead log the whole server wrote since ``position``: with one worker and
+    nothing else running, what the transitions wrote (rows, index entries, locks, full pages).
+    Unlike a rate it does not move with the host's speed."""
+    from django.db import connection
+
+    if position is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)", [position])
+        return int(cursor.fetchone()[0])
 
 
 def _worker(args: tuple[list[int], dict[int, dict[str, int]]]) -> dict[str, Any]:
@@ -194,6 +220,8 @@ def run_services(world: World, n: int, *, workers: int, skip: set[int]) -> tuple
     out["rate"] = out["rate"] * workers  # the workers ran at the same time
     out["wall_rate"] = len(latencies) / max(r["wall"] for r in results)
     out["peak_rss_mb"] = [round(r["peak_rss_mb"], 1) for r in results]
+    if workers == 1 and results[0]["wal_bytes"] is not None:
+        out["wal_bytes_per_transition"] = results[0]["wal_bytes"] / len(latencies)
     return out, [*warm, *project_ids]
 
 
