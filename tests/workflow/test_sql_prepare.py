@@ -3,6 +3,8 @@ return them unchanged: for every model and every stored row, the values are Djan
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.apps import apps
 from django.db import connection
@@ -248,3 +250,41 @@ def test_a_long_statements_kept_conversion_is_psycopgs_own():
         theirs.convert(text, [*params, "a%b"])
         assert ours.query == theirs.query and b"$81" in ours.query
         assert (ours.params, ours.types, ours.formats) == (theirs.params, theirs.types, theirs.formats)
+
+
+@pytest.mark.django_db
+def test_the_project_details_statement_is_prepared_and_reads_the_same_once_it_is(world):
+    """Every transition through the API renders the project's detail: its one statement binds on
+    the server and PostgreSQL keeps its plan after ``prepare_threshold`` runs (planning it took
+    three times as long as running it). Before and after, the same figures and lines."""
+    import dataclasses
+
+    from django.test.utils import CaptureQueriesContext
+
+    from workflow.api import serializers as s
+    from workflow.models import Project
+
+    p = f.make_project(world.officer, world.entry)
+    svc.project_approve(project=p, acting_user=world.chief)
+    project = Project.objects.select_related("district", "edition").get(pk=p.pk)
+
+    def read() -> tuple[dict, list]:
+        parts = s.detail_parts(project)
+        lines = [(line.description, line.amount) for line in project.budget_lines.all()]
+        return dataclasses.asdict(parts), [*lines, *(sub.code for sub in project.subdistricts.all())]
+
+    with CaptureQueriesContext(connection) as captured:
+        first = read()
+    assert len(captured) == 1
+    assert first[0]["committed"] == Decimal("50000.00")  # the district's one approved project
+    assert first[1] == [("วัสดุฝึกปฏิบัติ", Decimal("40000.00")), ("ค่าวิทยากร", Decimal("10000.00")), "500101"]
+    threshold = connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold") or 0
+    for _ in range(threshold + 1):
+        assert read() == first
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", ["%UNION ALL%"]
+            )
+            prepared = [text for (text,) in cursor.fetchall()]
+        assert any("workflow_budgetline" in text and "workflow_monitoringrecord" in text for text in prepared)
