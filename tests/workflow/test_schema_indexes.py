@@ -1,9 +1,10 @@
 """The tables every transition writes carry no index another already covers, and no index of a
 column the service leaves empty holds the rows that leave it empty: each index is one more
 write per row a transition writes (issue 9), and one that no query needs only costs. Migration
-0012 dropped seven; 0013, 0014 and notifications' 0006 made viewflow's indexes of columns this
-service never sets, and the audit trail's index of the account a delegate acted for, partial.
-This holds the schema (as migrated, on each database) to it."""
+0012 dropped seven; 0013 made viewflow's indexes of columns this service never sets partial and
+dropped the covered ones, 0014 made the audit trail's index of the account a delegate acted for
+partial, and notifications' 0006 dropped the index of a notice's event. This holds the schema
+(as migrated, on each database) to it."""
 
 from __future__ import annotations
 
