@@ -278,6 +278,10 @@ def test_the_answer_equals_the_serializers_after_every_kind_of_transition(world,
     assert detail["state"] == State.REPORTED
     assert [e["file"].startswith("http://testserver/") for e in detail["evidence_files"]] == [True, True]
     assert [m["findings"] for m in detail["monitoring"]] == ["ครบถ้วน"]
+    # The monitoring record's time in the same zone as the project's own times (Asia/Bangkok).
+    offset = detail["created_at"][-6:]
+    assert offset == "+07:00"
+    assert [m["created_at"][-6:] for m in detail["monitoring"]] == [offset]
     assert detail["subdistricts"] == ["500101", "500102"]
     assert detail["spend_lines"][0]["amount"] == "8000.50"
 

@@ -288,7 +288,7 @@ class ProjectDetailSerializer(ProjectSerializer):
                 "inspector": m.inspector.username,
                 "findings": m.findings,
                 "recommendations": m.recommendations,
-                "created_at": m.created_at.isoformat(),
+                "created_at": _TIME.to_representation(m.created_at),
             }
             for m in obj.monitoring_records.select_related("inspector")
         ]
@@ -601,7 +601,7 @@ def project_detail(project: Project, parts: DetailParts, request: Any) -> dict[s
                 "inspector": m.inspector,
                 "findings": m.findings,
                 "recommendations": m.recommendations,
-                "created_at": m.created_at.isoformat(),
+                "created_at": _TIME.to_representation(m.created_at),
             }
             for m in parts.monitoring
         ],
